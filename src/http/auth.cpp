@@ -1,0 +1,27 @@
+#include "http/auth.h"
+
+#include "base/crypto.h"
+
+namespace dzong::http {
+
+OperatorTokenAuthenticator::OperatorTokenAuthenticator(std::string token,
+                                                       std::set<std::string, std::less<>> anonymous_permissions)
+    : token_(std::move(token)), anonymous_permissions_(std::move(anonymous_permissions)) {}
+
+Result<Principal> OperatorTokenAuthenticator::Authenticate(const Request& request) const {
+  const std::string_view authorization = request.HeaderValue("Authorization");
+  if (authorization.empty()) return Principal{"anonymous", false, anonymous_permissions_};
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!authorization.starts_with(kBearer)) {
+    return Error(errc::kUnauthenticated, "the Authorization header must be 'Bearer <token>'");
+  }
+  const std::string_view presented = authorization.substr(kBearer.size());
+  if (token_.empty() || !ConstantTimeEquals(presented, token_)) {
+    return Error(errc::kUnauthenticated, "the bearer token is not valid");
+  }
+  Principal operator_principal{"platform-operator", true, anonymous_permissions_};
+  operator_principal.permissions.insert(kAllPermissions);
+  return operator_principal;
+}
+
+}  // namespace dzong::http

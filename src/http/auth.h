@@ -1,0 +1,49 @@
+#pragma once
+// Who is asking, and what they may do. The dispatcher asks an Authenticator
+// for the Principal of every request and checks the route's permission
+// against it before any handler runs.
+
+#include <set>
+#include <string>
+
+#include "base/result.h"
+#include "http/message.h"
+
+namespace dzong::http {
+
+/// Holds every permission: the platform operator's bootstrap credential.
+inline constexpr char kAllPermissions[] = "*";
+
+struct Principal {
+  std::string id;  ///< "anonymous", or who the credential names
+  bool authenticated = false;
+  std::set<std::string, std::less<>> permissions;
+
+  bool May(std::string_view permission) const {
+    return permissions.contains(permission) || permissions.contains(kAllPermissions);
+  }
+};
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  /// The principal a request speaks for. A request without credentials is
+  /// anonymous; one with credentials that do not check out is an error
+  /// (auth.unauthenticated), never silently anonymous.
+  virtual Result<Principal> Authenticate(const Request& request) const = 0;
+};
+
+/// Until accounts exist, the platform operator holds one bearer token from
+/// the configuration (auth.operator_token), which grants every permission;
+/// everyone else is anonymous with `anonymous_permissions`.
+class OperatorTokenAuthenticator final : public Authenticator {
+ public:
+  OperatorTokenAuthenticator(std::string token, std::set<std::string, std::less<>> anonymous_permissions);
+  Result<Principal> Authenticate(const Request& request) const override;
+
+ private:
+  std::string token_;
+  std::set<std::string, std::less<>> anonymous_permissions_;
+};
+
+}  // namespace dzong::http

@@ -1,0 +1,132 @@
+#include "http/dispatcher.h"
+
+#include <chrono>
+#include <exception>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/crypto.h"
+
+namespace dzong::http {
+namespace {
+
+bool AcceptableRequestId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void AddSecurityHeaders(Response& response) {
+  response.SetHeader("X-Content-Type-Options", "nosniff");
+  response.SetHeader("X-Frame-Options", "DENY");
+  response.SetHeader("Referrer-Policy", "no-referrer");
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(const Router& router, Metrics& metrics, const Authenticator& authenticator,
+                       std::shared_ptr<spdlog::logger> access_log)
+    : router_(router),
+      metrics_(metrics),
+      authenticator_(authenticator),
+      access_log_(std::move(access_log)),
+      id_prefix_(RandomHex(4)) {}
+
+void Dispatcher::AssignRequestId(Request& request) {
+  const std::string_view offered = request.HeaderValue("X-Request-Id");
+  if (AcceptableRequestId(offered)) {
+    request.request_id = std::string(offered);
+  } else {
+    request.request_id = fmt::format("{}-{:x}", id_prefix_, next_id_.fetch_add(1, std::memory_order_relaxed));
+  }
+}
+
+Response Dispatcher::Handle(Request& request) {
+  const auto started = std::chrono::steady_clock::now();
+  metrics_.SetInFlight(1);
+  AssignRequestId(request);
+  std::size_t series = metrics_.unmatched();
+  std::string_view label = "unmatched";
+  std::string_view audit_event = kNoAuditEvent;
+  std::string principal_id = "anonymous";
+  Response response;
+
+  const MatchResult match = router_.Match(request.method, request.path);
+  if (std::holds_alternative<NoRoute>(match)) {
+    response = ErrorResponse(Error(errc::kNotFound, fmt::format("there is no page or API at {}", request.path)),
+                             request.request_id);
+  } else if (const auto* wrong = std::get_if<WrongMethod>(&match)) {
+    const std::string allow = fmt::format("{}", fmt::join(wrong->allow, ", "));
+    response = ErrorResponse(
+        Error(errc::kMethodNotAllowed, fmt::format("{} does not accept {}; it accepts {}", request.path,
+                                                   request.method, allow)),
+        request.request_id);
+    response.SetHeader("Allow", allow);
+  } else {
+    const auto& found = std::get<RouteMatch>(match);
+    const Route& route = router_.routes()[found.index];
+    series = found.index;
+    label = route.pattern;
+    audit_event = route.audit_event;
+    Result<Principal> principal = authenticator_.Authenticate(request);
+    if (!principal.ok()) {
+      response = ErrorResponse(principal.error(), request.request_id);
+      response.SetHeader("WWW-Authenticate", "Bearer");
+    } else if (route.permission != kPublic && !principal->May(route.permission)) {
+      principal_id = principal->id;
+      const Error denied =
+          principal->authenticated
+              ? Error(errc::kForbidden, fmt::format("you do not have the permission '{}'", route.permission))
+              : Error(errc::kUnauthenticated, fmt::format("sign in to do this (it needs '{}')", route.permission));
+      response = ErrorResponse(denied, request.request_id);
+      if (!principal->authenticated) response.SetHeader("WWW-Authenticate", "Bearer");
+    } else {
+      principal_id = principal->id;
+      request.principal = principal->id;
+      try {
+        response = route.handler(request, found.params);
+      } catch (const std::exception& e) {
+        if (access_log_) access_log_->error(R"({{"type":"error","request_id":"{}","what":{}}})", request.request_id,
+                                            nlohmann::json(e.what()).dump());
+        response = ErrorResponse(Error(errc::kInternal, e.what()), request.request_id);
+      }
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  Finish(request, response, series, label, audit_event, principal_id, seconds);
+  metrics_.SetInFlight(-1);
+  return response;
+}
+
+Response Dispatcher::Reject(Request& request, const Error& error) {
+  AssignRequestId(request);
+  Response response = ErrorResponse(error, request.request_id);
+  response.SetHeader("Connection", "close");
+  Finish(request, response, metrics_.unmatched(), "unmatched", kNoAuditEvent, "anonymous", 0);
+  return response;
+}
+
+void Dispatcher::Finish(const Request& request, Response& response, std::size_t series, std::string_view route_label,
+                        std::string_view audit_event, std::string_view principal, double seconds) {
+  response.SetHeader("X-Request-Id", request.request_id);
+  AddSecurityHeaders(response);
+  if (shutting_down_.load(std::memory_order_relaxed)) response.SetHeader("Connection", "close");
+  metrics_.Observe(series, response.status, seconds);
+  if (access_log_) {
+    // The path is escaped because it is whatever the client sent.
+    access_log_->info(
+        R"({{"type":"access","request_id":"{}","method":{},"path":{},"route":"{}","status":{},"duration_ms":{:.3f},"bytes":{},"remote":"{}","principal":"{}","audit_event":"{}"}})",
+        request.request_id, nlohmann::json(request.method).dump(), nlohmann::json(request.path).dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace),
+        route_label, response.status, seconds * 1000.0, response.body.size(), request.remote_address, principal,
+        audit_event);
+  }
+}
+
+}  // namespace dzong::http

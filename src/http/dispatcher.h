@@ -1,0 +1,48 @@
+#pragma once
+// The path of every request after parsing: request id, route match (404,
+// 405 with Allow), authentication, the route's permission, the handler, the
+// error body, security headers, metrics and the JSON access log line.
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "http/auth.h"
+#include "http/errors.h"
+#include "http/metrics.h"
+#include "http/router.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace dzong::http {
+
+class Dispatcher {
+ public:
+  Dispatcher(const Router& router, Metrics& metrics, const Authenticator& authenticator,
+             std::shared_ptr<spdlog::logger> access_log);
+
+  /// Answers one parsed request. Never throws.
+  Response Handle(Request& request);
+  /// Answers a request the server could not parse (too large, malformed).
+  Response Reject(Request& request, const Error& error);
+
+  /// Once set, answers carry `Connection: close` and new work is refused.
+  void BeginShutdown() { shutting_down_.store(true); }
+
+ private:
+  void AssignRequestId(Request& request);
+  void Finish(const Request& request, Response& response, std::size_t series, std::string_view route_label,
+              std::string_view audit_event, std::string_view principal, double seconds);
+
+  const Router& router_;
+  Metrics& metrics_;
+  const Authenticator& authenticator_;
+  std::shared_ptr<spdlog::logger> access_log_;
+  const std::string id_prefix_;
+  std::atomic<std::uint64_t> next_id_{1};
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace dzong::http

@@ -1,0 +1,66 @@
+#include "http/errors.h"
+
+#include <nlohmann/json.hpp>
+
+namespace dzong::http {
+namespace {
+
+// Module codes are listed here too, so that one place says what each means
+// on the wire. A test checks that every code a module declares is present.
+constexpr ErrorStatus kTable[] = {
+    {errc::kInternal, 500},
+    {errc::kValidation, 422},
+    {errc::kMalformedJson, 400},
+    {errc::kMalformedHttp, 400},
+    {errc::kBodyTooLarge, 413},
+    {errc::kHeadersTooLarge, 431},
+    {errc::kUnsupportedMediaType, 415},
+    {errc::kNotFound, 404},
+    {errc::kMethodNotAllowed, 405},
+    {errc::kUnauthenticated, 401},
+    {errc::kForbidden, 403},
+    {errc::kConflict, 412},
+    {errc::kPreconditionRequired, 428},
+    {errc::kDbUnavailable, 503},
+    {errc::kDbConstraint, 409},
+    {errc::kShuttingDown, 503},
+    {"organisations.not_found", 404},
+    {"organisations.already_exists", 409},
+    {"organisations.parent_not_found", 422},
+    {"organisations.parent_cycle", 422},
+};
+
+}  // namespace
+
+std::span<const ErrorStatus> ErrorTable() { return kTable; }
+
+int StatusFor(std::string_view code) {
+  for (const ErrorStatus& entry : kTable) {
+    if (entry.code == code) return entry.status;
+  }
+  return 500;
+}
+
+Response ErrorResponse(const Error& error, std::string_view request_id) {
+  nlohmann::json fields = nlohmann::json::array();
+  for (const FieldError& f : error.fields) {
+    fields.push_back({{"field", f.field}, {"rule", f.rule}, {"message", f.message}});
+  }
+  const int status = StatusFor(error.code);
+  // Internal details stay in the log; the caller gets the request id to quote.
+  const std::string message =
+      status == 500 ? "Something went wrong on our side. Quote the request id when you report it." : error.message;
+  nlohmann::json body = {
+      {"code", status == 500 ? std::string(errc::kInternal) : error.code},
+      {"message", message},
+      {"fields", std::move(fields)},
+      {"request_id", request_id},
+  };
+  Response response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = body.dump();
+  return response;
+}
+
+}  // namespace dzong::http

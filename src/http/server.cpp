@@ -1,0 +1,304 @@
+// The only translation unit that includes Boost.Beast.
+#include <utility>  // before Boost.Asio, for Boost 1.74 with g++ 12 in C++20
+
+#include "http/server.h"
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+namespace dzong::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, RequestHandler handle, RejectHandler reject)
+      : options_(std::move(options)),
+        handle_(std::move(handle)),
+        reject_(std::move(reject)),
+        ioc_(options_.threads),
+        acceptor_(net::make_strand(ioc_)),
+        signals_(ioc_),
+        grace_timer_(ioc_) {}
+
+  class Session;
+
+  Result<std::uint16_t> Listen() {
+    beast::error_code ec;
+    const auto address = net::ip::make_address(options_.address, ec);
+    if (ec) return Error("server.listen", fmt::format("listen address '{}' is not an IP address", options_.address));
+    const tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Error("server.listen", fmt::format("cannot listen on {}:{}: {}", options_.address, options_.port,
+                                                ec.message()));
+    }
+    return acceptor_.local_endpoint().port();
+  }
+
+  void StopOnSignals() {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.async_wait([this](const beast::error_code& ec, int) {
+      if (!ec) Shutdown();
+    });
+  }
+
+  void Run() {
+    Accept();
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options_.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+  }
+
+  void Shutdown() {
+    if (stopping_.exchange(true)) return;
+    if (on_shutdown_) on_shutdown_();
+    net::post(acceptor_.get_executor(), [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    signals_.cancel();
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      for (auto& [id, weak] : sessions_) {
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+      }
+    }
+    for (auto& s : live) CloseWhenIdle(s);
+    grace_timer_.expires_after(options_.shutdown_grace);
+    grace_timer_.async_wait([this](const beast::error_code& ec) {
+      if (!ec) ioc_.stop();  // in-flight work outlived the grace period
+    });
+    MaybeFinish();
+  }
+
+  void OnShutdown(std::function<void()> callback) { on_shutdown_ = std::move(callback); }
+
+  void Forget(std::uint64_t id) {
+    {
+      std::lock_guard lock(sessions_mutex_);
+      sessions_.erase(id);
+    }
+    MaybeFinish();
+  }
+
+  void MaybeFinish() {
+    if (!stopping_) return;
+    std::lock_guard lock(sessions_mutex_);
+    if (sessions_.empty()) grace_timer_.cancel();
+  }
+
+  static void CloseWhenIdle(const std::shared_ptr<Session>& session);
+
+  void Accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (!stopping_ && acceptor_.is_open()) Accept();
+        return;
+      }
+      if (stopping_) return;
+      StartSession(std::move(socket));
+      Accept();
+    });
+  }
+
+  void StartSession(tcp::socket socket);
+
+  ServerOptions options_;
+  RequestHandler handle_;
+  RejectHandler reject_;
+  net::io_context ioc_;
+  tcp::acceptor acceptor_;
+  net::signal_set signals_;
+  net::steady_timer grace_timer_;
+  std::atomic<bool> stopping_{false};
+  std::function<void()> on_shutdown_;
+  std::mutex sessions_mutex_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions_;
+  std::uint64_t next_session_ = 0;
+};
+
+// One connection. Reads wait for the first byte of a request under the idle
+// timeout, then read the rest under the read timeout. Handlers run on the
+// connection's strand, one request at a time.
+class Server::Impl::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Impl& server, std::uint64_t id, tcp::socket socket)
+      : server_(server), id_(id), stream_(std::move(socket)) {
+    beast::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = remote.address().to_string();
+  }
+
+  ~Session() { server_.Forget(id_); }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->AwaitRequest(); });
+  }
+
+  /// Runs on the strand: closes now if waiting for a request; otherwise the
+  /// connection closes after the response being made.
+  void CloseIfIdle() {
+    closing_ = true;
+    if (idle_) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream_.cancel();
+    }
+  }
+
+  beast::tcp_stream& stream() { return stream_; }
+
+ private:
+  void AwaitRequest() {
+    if (closing_) return Close();
+    if (buffer_.size() > 0) return ReadRequest();
+    idle_ = true;
+    stream_.expires_after(server_.options_.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->idle_ = false;
+      if (ec) return self->Close();
+      self->buffer_.commit(n);
+      self->ReadRequest();
+    });
+  }
+
+  void ReadRequest() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options_.header_limit));
+    parser_->body_limit(server_.options_.body_limit);
+    stream_.expires_after(server_.options_.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->OnRead(ec);
+    });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof) {
+      return Close();
+    }
+    Request request;
+    request.remote_address = remote_;
+    if (ec) {
+      const bool header = ec == bhttp::error::header_limit;
+      const bool body = ec == bhttp::error::body_limit;
+      const Error error = header ? Error(errc::kHeadersTooLarge,
+                                         fmt::format("request headers are larger than {} bytes",
+                                                     server_.options_.header_limit))
+                          : body ? Error(errc::kBodyTooLarge, fmt::format("request body is larger than {} bytes",
+                                                                          server_.options_.body_limit))
+                                 : Error(errc::kMalformedHttp,
+                                         fmt::format("the request is not valid HTTP/1.1: {}", ec.message()));
+      if (parser_->is_header_done()) CopyHeader(parser_->get(), request);
+      return Send(server_.reject_(request, error), /*keep_alive=*/false, /*version=*/11);
+    }
+    auto message = parser_->release();
+    CopyHeader(message, request);
+    request.body = std::move(message.body());
+    Response response = server_.handle_(request);
+    const bool keep_alive = message.keep_alive() && !closing_ && !server_.stopping_;
+    Send(std::move(response), keep_alive, message.version());
+  }
+
+  template <typename Message>
+  static void CopyHeader(const Message& message, Request& request) {
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    const auto question = request.target.find('?');
+    request.path = request.target.substr(0, question);
+    if (question != std::string::npos) request.query = request.target.substr(question + 1);
+    for (const auto& field : message) {
+      request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    }
+  }
+
+  void Send(Response response, bool keep_alive, unsigned version) {
+    auto message = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(response.status), version);
+    bool close_requested = false;
+    for (const Header& h : response.headers) {
+      if (beast::iequals(h.name, "Connection") && beast::iequals(h.value, "close")) {
+        close_requested = true;
+        continue;
+      }
+      message->set(h.name, h.value);
+    }
+    message->set(bhttp::field::server, "dzong");
+    if (!response.content_type.empty()) message->set(bhttp::field::content_type, response.content_type);
+    message->body() = std::move(response.body);
+    keep_alive = keep_alive && !close_requested && !server_.stopping_;
+    message->keep_alive(keep_alive);
+    message->prepare_payload();
+    stream_.expires_after(server_.options_.read_timeout);
+    bhttp::async_write(stream_, *message,
+                       [self = shared_from_this(), message, keep_alive](beast::error_code ec, std::size_t) {
+                         if (ec || !keep_alive) return self->Close();
+                         self->AwaitRequest();
+                       });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  Impl& server_;
+  const std::uint64_t id_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string remote_;
+  bool idle_ = false;
+  bool closing_ = false;
+};
+
+void Server::Impl::CloseWhenIdle(const std::shared_ptr<Session>& session) {
+  net::dispatch(session->stream().get_executor(), [session] { session->CloseIfIdle(); });
+}
+
+void Server::Impl::StartSession(tcp::socket socket) {
+  std::shared_ptr<Session> session;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    const std::uint64_t id = ++next_session_;
+    session = std::make_shared<Session>(*this, id, std::move(socket));
+    sessions_.emplace(id, session);
+  }
+  session->Start();
+}
+
+Server::Server(ServerOptions options, RequestHandler handle, RejectHandler reject)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handle), std::move(reject))) {}
+Server::~Server() = default;
+Result<std::uint16_t> Server::Listen() { return impl_->Listen(); }
+void Server::StopOnSignals() { impl_->StopOnSignals(); }
+void Server::Run() { impl_->Run(); }
+void Server::Shutdown() { impl_->Shutdown(); }
+void Server::OnShutdown(std::function<void()> callback) { impl_->OnShutdown(std::move(callback)); }
+
+}  // namespace dzong::http

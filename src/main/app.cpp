@@ -1,0 +1,140 @@
+#include "main/app.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "base/clock.h"
+#include "db/database.h"
+#include "http/auth.h"
+#include "http/dispatcher.h"
+#include "http/errors.h"
+#include "http/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "modules/organisations/organisations.h"
+
+namespace dzong {
+
+std::span<const EmbeddedFile> ApiDescriptionFiles();
+
+std::vector<db::ModuleMigrations> AllMigrations() { return {{"organisations", organisations::Migrations()}}; }
+
+std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
+
+namespace {
+
+http::Response JsonOk(const nlohmann::json& body) {
+  http::Response r;
+  r.body = body.dump();
+  return r;
+}
+
+Status AddOperationsRoutes(http::Router& router, db::Database& db, const http::Metrics& metrics) {
+  DZONG_TRY(router.Add({"GET", "/healthz", http::kPublic, http::kNoAuditEvent,
+                        [](const http::Request&, const http::PathParams&) { return JsonOk({{"status", "ok"}}); },
+                        "the process is alive"}));
+  DZONG_TRY(router.Add({"GET", "/readyz", http::kPublic, http::kNoAuditEvent,
+                        [&db](const http::Request& r, const http::PathParams&) {
+                          Status ping = db.Ping();
+                          if (!ping.ok()) return http::ErrorResponse(ping.error(), r.request_id);
+                          return JsonOk({{"status", "ready"}, {"database", "ok"}});
+                        },
+                        "the server can answer: the database is reachable"}));
+  DZONG_TRY(router.Add({"GET", "/metrics", http::kPublic, http::kNoAuditEvent,
+                        [&db, &metrics](const http::Request&, const http::PathParams&) {
+                          http::Response r;
+                          r.content_type = "text/plain; version=0.0.4";
+                          r.body = metrics.Render(db.Stats());
+                          return r;
+                        },
+                        "Prometheus metrics"}));
+  DZONG_TRY(router.Add({"GET", "/api/v1/openapi.json", http::kPublic, http::kNoAuditEvent,
+                        [](const http::Request&, const http::PathParams&) {
+                          http::Response r;
+                          r.body = std::string(ApiDescription());
+                          return r;
+                        },
+                        "this API's OpenAPI description"}));
+  return {};
+}
+
+std::vector<std::string> RouteLabels(const http::Router& router) {
+  std::vector<std::string> labels;
+  for (const auto& route : router.routes()) labels.push_back(route.method + " " + route.pattern);
+  return labels;
+}
+
+}  // namespace
+
+struct App::Parts {
+  Config config;
+  std::shared_ptr<spdlog::logger> log;
+  SystemClock clock;
+  std::unique_ptr<db::Database> db;
+  std::unique_ptr<organisations::OrganisationService> organisations;
+  http::Router router;
+  http::Metrics metrics;
+  std::unique_ptr<http::Authenticator> authenticator;
+  std::unique_ptr<http::Dispatcher> dispatcher;
+  std::unique_ptr<http::Server> server;
+};
+
+App::App(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+App::~App() = default;
+
+Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<spdlog::logger> log) {
+  auto p = std::make_unique<Parts>();
+  p->config = config;
+  p->log = std::move(log);
+  db::Options options;
+  options.url = config.database_url;
+  options.pool_size = config.database_pool_size;
+  DZONG_ASSIGN_OR_RETURN(p->db, db::Open(options));
+  p->organisations = std::make_unique<organisations::OrganisationService>(*p->db, p->clock);
+
+  DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
+  DZONG_TRY(organisations::AddRoutes(p->router, *p->organisations));
+
+  p->metrics.SetRoutes(RouteLabels(p->router));
+  // Anonymous callers may read the public directory of organisations.
+  p->authenticator = std::make_unique<http::OperatorTokenAuthenticator>(
+      config.operator_token, std::set<std::string, std::less<>>{"organisations.read"});
+  p->dispatcher = std::make_unique<http::Dispatcher>(p->router, p->metrics, *p->authenticator,
+                                                     config.access_log ? p->log : nullptr);
+  http::Dispatcher* dispatcher = p->dispatcher.get();
+  p->server = std::make_unique<http::Server>(
+      config.server, [dispatcher](http::Request& r) { return dispatcher->Handle(r); },
+      [dispatcher](http::Request& r, const Error& e) { return dispatcher->Reject(r, e); });
+  p->server->OnShutdown([dispatcher] { dispatcher->BeginShutdown(); });
+  return std::unique_ptr<App>(new App(std::move(p)));
+}
+
+Result<db::MigrationReport> App::Migrate() {
+  const auto modules = AllMigrations();
+  return db::Migrate(*parts_->db, modules, parts_->clock);
+}
+
+Result<std::string> App::Seed() {
+  DZONG_TRY(Migrate());
+  DZONG_ASSIGN_OR_RETURN(auto seed, organisations::DefaultSeed());
+  DZONG_ASSIGN_OR_RETURN(auto report, parts_->organisations->Seed(seed, "seed"));
+  return fmt::format("organisations: {} added, {} already present", report.inserted, report.already_present);
+}
+
+Result<std::uint16_t> App::Listen() { return parts_->server->Listen(); }
+
+void App::Serve(bool signals) {
+  if (signals) parts_->server->StopOnSignals();
+  parts_->server->Run();
+}
+
+void App::Shutdown() { parts_->server->Shutdown(); }
+
+std::vector<App::RouteInfo> App::Routes() const {
+  std::vector<RouteInfo> out;
+  for (const auto& r : parts_->router.routes()) out.push_back({r.method, r.pattern, r.permission, r.audit_event});
+  return out;
+}
+
+}  // namespace dzong

@@ -1,0 +1,54 @@
+#pragma once
+// Wiring: the only place that constructs modules and hands each its
+// dependencies. `dzong serve` and the integration tests both build an App.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/result.h"
+#include "db/migrate.h"
+#include "main/config.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace dzong {
+
+/// Every module's migrations, in the order they apply.
+std::vector<db::ModuleMigrations> AllMigrations();
+
+/// The JSON API description served at /api/v1/openapi.json.
+std::string_view ApiDescription();
+
+class App {
+ public:
+  /// Opens the database and builds every module and route. Does not listen.
+  static Result<std::unique_ptr<App>> Create(const Config& config, std::shared_ptr<spdlog::logger> log);
+  ~App();
+
+  Result<db::MigrationReport> Migrate();
+  /// Migrates, then inserts the reference data that is missing.
+  Result<std::string> Seed();
+
+  /// Binds the listening socket; returns the port.
+  Result<std::uint16_t> Listen();
+  /// Serves until Shutdown() or a signal (when `signals` is set).
+  void Serve(bool signals);
+  void Shutdown();
+
+  /// The route table, for the tests that walk it.
+  struct RouteInfo {
+    std::string method, pattern, permission, audit_event;
+  };
+  std::vector<RouteInfo> Routes() const;
+
+ private:
+  struct Parts;
+  explicit App(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace dzong

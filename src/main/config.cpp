@@ -1,0 +1,214 @@
+#include "main/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "db/database.h"
+
+extern char** environ;
+
+namespace dzong {
+namespace {
+
+Error Invalid(std::string_view key, std::string_view problem) {
+  return Error("config.invalid", fmt::format("{}: {}", key, problem));
+}
+
+Status ParseListen(std::string_view key, std::string_view text, http::ServerOptions& server) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Invalid(key, fmt::format("expected host:port such as 127.0.0.1:8080, got '{}'", text));
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return Invalid(key, fmt::format("port must be a number from 0 to 65535, got '{}'", port_text));
+  }
+  server.address = std::string(host == "localhost" ? "127.0.0.1" : host);
+  server.port = static_cast<std::uint16_t>(port);
+  return {};
+}
+
+Status CheckLevel(std::string_view key, const std::string& level) {
+  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(std::begin(kLevels), std::end(kLevels), level) == std::end(kLevels)) {
+    return Invalid(key, fmt::format("must be one of trace, debug, info, warn, error, off; got '{}'", level));
+  }
+  return {};
+}
+
+// Reads one table of the TOML file; refuses keys it does not know, so a typo
+// is an error and not a silently ignored setting.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string prefix) : table_(table), prefix_(std::move(prefix)) {}
+
+  Status String(const char* name, std::string& out) {
+    seen_.emplace_back(name);
+    const toml::node* node = table_.get(name);
+    if (!node) return {};
+    if (!node->is_string()) return Invalid(Key(name), "must be a string");
+    out = node->as_string()->get();
+    return {};
+  }
+  Status Int(const char* name, std::int64_t min, std::int64_t max, std::int64_t& out) {
+    seen_.emplace_back(name);
+    const toml::node* node = table_.get(name);
+    if (!node) return {};
+    if (!node->is_integer()) return Invalid(Key(name), "must be a whole number");
+    const std::int64_t v = node->as_integer()->get();
+    if (v < min || v > max) return Invalid(Key(name), fmt::format("must be between {} and {}, got {}", min, max, v));
+    out = v;
+    return {};
+  }
+  Status Bool(const char* name, bool& out) {
+    seen_.emplace_back(name);
+    const toml::node* node = table_.get(name);
+    if (!node) return {};
+    if (!node->is_boolean()) return Invalid(Key(name), "must be true or false");
+    out = node->as_boolean()->get();
+    return {};
+  }
+  const toml::table* Table(const char* name) {
+    seen_.emplace_back(name);
+    const toml::node* node = table_.get(name);
+    return node ? node->as_table() : nullptr;
+  }
+  Status Finish() const {
+    for (const auto& [key, value] : table_) {
+      if (std::find(seen_.begin(), seen_.end(), key.str()) == seen_.end()) {
+        return Invalid(Key(key.str()), "unknown setting");
+      }
+    }
+    return {};
+  }
+  std::string Key(std::string_view name) const { return prefix_.empty() ? std::string(name) : prefix_ + "." + std::string(name); }
+
+ private:
+  const toml::table& table_;
+  std::string prefix_;
+  std::vector<std::string> seen_;
+};
+
+Status ReadFile(const std::string& file, Config& config) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return Error("config.invalid", fmt::format("{}:{}:{}: {}", file, where.line, where.column, e.description()));
+  }
+  TableReader top(root, "");
+  DZONG_TRY(top.String("data_dir", config.data_dir));
+  std::string listen;
+  std::int64_t n = 0;
+  if (const toml::table* t = top.Table("server")) {
+    TableReader r(*t, "server");
+    DZONG_TRY(r.String("listen", listen));
+    if (!listen.empty()) DZONG_TRY(ParseListen("server.listen", listen, config.server));
+    n = config.server.threads;
+    DZONG_TRY(r.Int("threads", 1, 256, n));
+    config.server.threads = static_cast<int>(n);
+    n = static_cast<std::int64_t>(config.server.header_limit);
+    DZONG_TRY(r.Int("header_limit_bytes", 1024, 1 << 20, n));
+    config.server.header_limit = static_cast<std::size_t>(n);
+    n = static_cast<std::int64_t>(config.server.body_limit);
+    DZONG_TRY(r.Int("body_limit_bytes", 1024, 1LL << 30, n));
+    config.server.body_limit = static_cast<std::size_t>(n);
+    n = config.server.read_timeout.count();
+    DZONG_TRY(r.Int("read_timeout_ms", 100, 3600000, n));
+    config.server.read_timeout = std::chrono::milliseconds(n);
+    n = config.server.idle_timeout.count();
+    DZONG_TRY(r.Int("idle_timeout_ms", 100, 3600000, n));
+    config.server.idle_timeout = std::chrono::milliseconds(n);
+    n = config.server.shutdown_grace.count();
+    DZONG_TRY(r.Int("shutdown_grace_ms", 0, 3600000, n));
+    config.server.shutdown_grace = std::chrono::milliseconds(n);
+    DZONG_TRY(r.Finish());
+  } else if (root.get("server")) {
+    return Invalid("server", "must be a table ([server])");
+  }
+  if (const toml::table* t = top.Table("database")) {
+    TableReader r(*t, "database");
+    DZONG_TRY(r.String("url", config.database_url));
+    n = config.database_pool_size;
+    DZONG_TRY(r.Int("pool_size", 1, 512, n));
+    config.database_pool_size = static_cast<int>(n);
+    DZONG_TRY(r.Finish());
+  } else if (root.get("database")) {
+    return Invalid("database", "must be a table ([database])");
+  }
+  if (const toml::table* t = top.Table("log")) {
+    TableReader r(*t, "log");
+    DZONG_TRY(r.String("level", config.log_level));
+    DZONG_TRY(r.Bool("access_log", config.access_log));
+    DZONG_TRY(r.Finish());
+  } else if (root.get("log")) {
+    return Invalid("log", "must be a table ([log])");
+  }
+  if (const toml::table* t = top.Table("auth")) {
+    TableReader r(*t, "auth");
+    DZONG_TRY(r.String("operator_token", config.operator_token));
+    DZONG_TRY(r.Finish());
+  } else if (root.get("auth")) {
+    return Invalid("auth", "must be a table ([auth])");
+  }
+  return top.Finish();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> out;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    if (!entry.starts_with("DZONG_")) continue;
+    const auto eq = entry.find('=');
+    if (eq != std::string_view::npos) out.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return out;
+}
+
+Result<Config> LoadConfig(const std::string& file, const std::map<std::string, std::string>& environment) {
+  Config config;
+  config.server.threads = static_cast<int>(std::max(4U, 2 * std::thread::hardware_concurrency()));
+  if (!file.empty()) DZONG_TRY(ReadFile(file, config));
+
+  static constexpr std::string_view kKnown[] = {"DZONG_DATABASE_URL", "DZONG_LISTEN",         "DZONG_DATA_DIR",
+                                                "DZONG_LOG_LEVEL",    "DZONG_OPERATOR_TOKEN", "DZONG_CONFIG"};
+  for (const auto& [name, value] : environment) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
+      return Invalid(name, "unknown DZONG_ environment variable");
+    }
+  }
+  const auto env = [&](const char* name) -> const std::string* {
+    auto it = environment.find(name);
+    return it == environment.end() ? nullptr : &it->second;
+  };
+  if (auto* v = env("DZONG_DATA_DIR")) config.data_dir = *v;
+  if (auto* v = env("DZONG_DATABASE_URL")) config.database_url = *v;
+  if (auto* v = env("DZONG_LISTEN")) DZONG_TRY(ParseListen("DZONG_LISTEN", *v, config.server));
+  if (auto* v = env("DZONG_LOG_LEVEL")) config.log_level = *v;
+  if (auto* v = env("DZONG_OPERATOR_TOKEN")) config.operator_token = *v;
+
+  if (config.data_dir.empty()) return Invalid("data_dir", "must not be empty");
+  if (config.database_url.empty()) config.database_url = "sqlite://" + config.data_dir + "/dzong.db";
+  if (Status s = db::ValidateUrl(config.database_url); !s.ok()) {
+    return Invalid(env("DZONG_DATABASE_URL") ? "DZONG_DATABASE_URL" : "database.url", s.error().message);
+  }
+  DZONG_TRY(CheckLevel(env("DZONG_LOG_LEVEL") ? "DZONG_LOG_LEVEL" : "log.level", config.log_level));
+  if (!config.operator_token.empty() && config.operator_token.size() < 32) {
+    return Invalid(env("DZONG_OPERATOR_TOKEN") ? "DZONG_OPERATOR_TOKEN" : "auth.operator_token",
+                   "must be at least 32 characters (use e.g. `openssl rand -hex 32`)");
+  }
+  return config;
+}
+
+}  // namespace dzong
