@@ -103,9 +103,10 @@ Status ObjectReader::Finish() {
     }
   }
   if (errors_.empty()) return {};
-  return Error(errc::kValidation,
-               errors_.size() == 1 ? errors_[0].message : fmt::format("{} fields need attention", errors_.size()),
-               std::move(errors_));
+  // The message is made before the errors move into the Error.
+  std::string message =
+      errors_.size() == 1 ? errors_[0].message : fmt::format("{} fields need attention", errors_.size());
+  return Error(errc::kValidation, std::move(message), std::move(errors_));
 }
 
 }  // namespace dzong::http

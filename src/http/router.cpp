@@ -70,11 +70,9 @@ bool Router::MatchSegments(const Compiled& compiled, std::string_view path, Path
     const std::string& segment = compiled.segments[i];
     if (IsParameter(segment)) {
       if (parts[i].empty()) return false;
-      if (params) {
-        auto decoded = PercentDecode(parts[i], false);
-        if (!decoded) return false;
-        params->emplace(segment.substr(1, segment.size() - 2), std::move(*decoded));
-      }
+      auto decoded = PercentDecode(parts[i], false);
+      if (!decoded) return false;
+      if (params) params->emplace(segment.substr(1, segment.size() - 2), std::move(*decoded));
     } else if (segment != parts[i]) {
       return false;
     }

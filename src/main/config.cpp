@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
@@ -98,6 +99,10 @@ class TableReader {
 };
 
 Status ReadFile(const std::string& file, Config& config) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) {
+    return Error("config.invalid", fmt::format("--config: settings file '{}' does not exist or is not a file", file));
+  }
   toml::table root;
   try {
     root = toml::parse_file(file);

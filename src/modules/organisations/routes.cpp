@@ -69,7 +69,8 @@ http::Response List(OrganisationService& service, const http::Request& request) 
     }
   }
   if (!errors.empty()) {
-    return http::ErrorResponse(Error(dzong::errc::kValidation, errors[0].message, std::move(errors)),
+    std::string message = errors[0].message;  // copied before the errors move
+    return http::ErrorResponse(Error(dzong::errc::kValidation, std::move(message), std::move(errors)),
                                request.request_id);
   }
   auto page = service.List(query);

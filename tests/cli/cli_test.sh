@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The dzong command as an operator meets it: version, help, configuration
+# errors (one line naming the key, exit 2), migrate, seed, and serve stopping
+# cleanly on SIGTERM with exit code 0, on SQLite and, when
+# DZONG_TEST_POSTGRES_URL is set, on PostgreSQL.
+set -uo pipefail
+dzong=$(realpath "${1:?usage: cli_test.sh path/to/dzong}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+check() {  # check NAME COMMAND...: runs the command, counts the result
+  local name=$1
+  shift
+  if "$@"; then
+    echo "[       OK ] $name"
+    passed=$((passed + 1))
+  else
+    echo "[  FAILED  ] $name"
+    failed=$((failed + 1))
+  fi
+}
+
+version() { [[ $("$dzong" --version) == "dzong "* ]]; }
+help_lists_commands() {
+  local out
+  out=$("$dzong" --help) && [[ $out == *serve* && $out == *migrate* && $out == *seed* ]]
+}
+# config_error EXPECTED_KEY ENV...: exit 2, exactly one line on stderr naming the key, nothing on stdout.
+config_error() {
+  local key=$1
+  shift
+  local rc
+  env "$@" "$dzong" migrate >"$work/out" 2>"$work/err"
+  rc=$?
+  [[ $rc -eq 2 ]] || { echo "exit $rc, expected 2"; return 1; }
+  [[ $(wc -l <"$work/err") -eq 1 ]] || { cat "$work/err"; return 1; }
+  grep -q -- "$key" "$work/err" || { cat "$work/err"; return 1; }
+  [[ ! -s "$work/out" ]]
+}
+missing_config_file() {
+  "$dzong" --config "$work/nope.toml" migrate 2>"$work/err"
+  [[ $? -eq 2 ]] && grep -q "nope.toml" "$work/err"
+}
+bad_key_in_file() {
+  printf '[server]\nlisten = "127.0.0.1:1"\nlisen = "x"\n' >"$work/bad.toml"
+  "$dzong" --config "$work/bad.toml" migrate 2>"$work/err"
+  [[ $? -eq 2 ]] && grep -q "server.lisen: unknown setting" "$work/err"
+}
+
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 10000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  return 1
+}
+
+# serve_and_stop URL: migrate, seed, serve, read /readyz and an organisation, SIGTERM → exit 0.
+serve_and_stop() {
+  local url=$1 port pid rc
+  port=$(free_port) || return 1
+  export DZONG_DATABASE_URL=$url DZONG_LISTEN=127.0.0.1:$port DZONG_DATA_DIR=$work/var
+  "$dzong" migrate >/dev/null && "$dzong" seed >/dev/null || return 1
+  "$dzong" serve >"$work/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
+    sleep 0.1
+  done
+  curl -fs "http://127.0.0.1:$port/api/v1/organisations/DCRC" | grep -q '"exchange_id":"BT/GOV/DCRC"' || {
+    kill "$pid"; return 1; }
+  kill -TERM "$pid"
+  wait "$pid"
+  rc=$?
+  unset DZONG_DATABASE_URL DZONG_LISTEN DZONG_DATA_DIR
+  [[ $rc -eq 0 ]] || { echo "serve exited $rc"; tail -5 "$work/serve.log"; return 1; }
+  grep -q '"event":"server.stopped"' "$work/serve.log"
+}
+
+check "cli: --version" version
+check "cli: --help lists the commands" help_lists_commands
+check "cli: bad database URL names DZONG_DATABASE_URL, exit 2" config_error DZONG_DATABASE_URL DZONG_DATABASE_URL=mysql://db
+check "cli: bad listen address names DZONG_LISTEN, exit 2" config_error DZONG_LISTEN DZONG_LISTEN=nowhere
+check "cli: bad log level names DZONG_LOG_LEVEL, exit 2" config_error DZONG_LOG_LEVEL DZONG_LOG_LEVEL=shout
+check "cli: misspelt variable is named, exit 2" config_error DZONG_LISTN DZONG_LISTN=127.0.0.1:1
+check "cli: missing settings file, exit 2" missing_config_file
+check "cli: unknown key in settings file, exit 2" bad_key_in_file
+check "cli: serve on SQLite, SIGTERM exits 0" serve_and_stop "sqlite://$work/var/dzong.db"
+if [[ -n "${DZONG_TEST_POSTGRES_URL:-}" ]]; then
+  check "cli: serve on PostgreSQL, SIGTERM exits 0" serve_and_stop "$DZONG_TEST_POSTGRES_URL"
+fi
+echo "cli: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
