@@ -9,7 +9,7 @@
 # Usage: bench/org_lookup.sh      (normally through `make bench`)
 #
 # Environment (all optional):
-#   DZONG_BIN     dzong binary; default build/release/src/main/dzong under the
+#   DZONG_BIN     dzong binary; default build/release/src/dzong under the
 #                 repo root. A relative value is taken from the caller's cwd.
 #   NGINX_BIN     nginx binary; default `nginx` on PATH, else /usr/sbin/nginx.
 #   CONNECTIONS   wrk connections (default 64)
@@ -203,7 +203,7 @@ main() {
 
   # Prerequisites and settings.
   if [[ -z ${DZONG_BIN:-} ]]; then
-    DZONG_BIN=$PWD/build/release/src/main/dzong
+    DZONG_BIN=$PWD/build/release/src/dzong
   elif [[ $DZONG_BIN != /* ]]; then
     DZONG_BIN=$orig_pwd/$DZONG_BIN
   fi
@@ -240,7 +240,8 @@ main() {
   export DZONG_DATABASE_URL="sqlite://$TMP/dzong.db"
   export DZONG_LISTEN="127.0.0.1:$dzong_port"
   export DZONG_DATA_DIR="$TMP/data"
-  export DZONG_LOG_LEVEL=warn
+  # nginx runs with access_log off; dzong likewise (BENCH_LOG_LEVEL=info to include its access log).
+  export DZONG_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
   log "dzong: $DZONG_BIN on $DZONG_LISTEN, database $TMP/dzong.db"
   "$DZONG_BIN" migrate >>"$TMP/dzong.log" 2>&1 || die 1 "dzong migrate failed"
   "$DZONG_BIN" seed >>"$TMP/dzong.log" 2>&1 || die 1 "dzong seed failed"

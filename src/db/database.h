@@ -53,6 +53,8 @@ class Connection {
   /// Runs a statement and returns the number of rows it changed.
   virtual Result<std::int64_t> Execute(std::string_view sql, std::span<const Value> params = {}) = 0;
   /// Runs several `;`-separated statements without parameters (migrations).
+  /// Scripts use the SQL both engines share; `INTEGER PRIMARY KEY` declares
+  /// an auto-assigned 64-bit id on both.
   virtual Status Script(std::string_view sql) = 0;
   virtual Engine engine() const = 0;
 };

@@ -2,7 +2,7 @@
 # The dzong command as an operator meets it: version, help, configuration
 # errors (one line naming the key, exit 2), migrate, seed, and serve stopping
 # cleanly on SIGTERM with exit code 0, on SQLite and, when
-# DZONG_TEST_POSTGRES_URL is set, on PostgreSQL.
+# TEST_POSTGRES_URL is set, on PostgreSQL.
 set -uo pipefail
 dzong=$(realpath "${1:?usage: cli_test.sh path/to/dzong}")
 work=$(mktemp -d)
@@ -88,8 +88,8 @@ check "cli: misspelt variable is named, exit 2" config_error DZONG_LISTN DZONG_L
 check "cli: missing settings file, exit 2" missing_config_file
 check "cli: unknown key in settings file, exit 2" bad_key_in_file
 check "cli: serve on SQLite, SIGTERM exits 0" serve_and_stop "sqlite://$work/var/dzong.db"
-if [[ -n "${DZONG_TEST_POSTGRES_URL:-}" ]]; then
-  check "cli: serve on PostgreSQL, SIGTERM exits 0" serve_and_stop "$DZONG_TEST_POSTGRES_URL"
+if [[ -n "${TEST_POSTGRES_URL:-}" ]]; then
+  check "cli: serve on PostgreSQL, SIGTERM exits 0" serve_and_stop "$TEST_POSTGRES_URL"
 fi
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -40,12 +40,12 @@ std::string WithDatabase(const std::string& url, const std::string& name) {
 }  // namespace
 
 std::string TestDatabase::EngineName() {
-  const char* pg = std::getenv("DZONG_TEST_POSTGRES_URL");
+  const char* pg = std::getenv("TEST_POSTGRES_URL");
   return pg && *pg ? "postgresql" : "sqlite";
 }
 
 TestDatabase::TestDatabase() {
-  const char* pg = std::getenv("DZONG_TEST_POSTGRES_URL");
+  const char* pg = std::getenv("TEST_POSTGRES_URL");
   if (pg && *pg) {
     admin_url_ = pg;
     name_ = "dzong_test_" + RandomHex(6);

@@ -1,6 +1,6 @@
 #pragma once
 // A fresh, empty database for one test: a temporary SQLite file, or a new
-// PostgreSQL database when DZONG_TEST_POSTGRES_URL names a server (the test
+// PostgreSQL database when TEST_POSTGRES_URL names a server (the test
 // script starts one). Removed when the test ends.
 
 #include <string>
