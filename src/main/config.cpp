@@ -186,13 +186,6 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
   config.server.threads = static_cast<int>(std::max(4U, 2 * std::thread::hardware_concurrency()));
   if (!file.empty()) DZONG_TRY(ReadFile(file, config));
 
-  static constexpr std::string_view kKnown[] = {"DZONG_DATABASE_URL", "DZONG_LISTEN",         "DZONG_DATA_DIR",
-                                                "DZONG_LOG_LEVEL",    "DZONG_OPERATOR_TOKEN", "DZONG_CONFIG"};
-  for (const auto& [name, value] : environment) {
-    if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
-      return Invalid(name, "unknown DZONG_ environment variable");
-    }
-  }
   const auto env = [&](const char* name) -> const std::string* {
     auto it = environment.find(name);
     return it == environment.end() ? nullptr : &it->second;

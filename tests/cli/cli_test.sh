@@ -84,7 +84,6 @@ check "cli: --help lists the commands" help_lists_commands
 check "cli: bad database URL names DZONG_DATABASE_URL, exit 2" config_error DZONG_DATABASE_URL DZONG_DATABASE_URL=mysql://db
 check "cli: bad listen address names DZONG_LISTEN, exit 2" config_error DZONG_LISTEN DZONG_LISTEN=nowhere
 check "cli: bad log level names DZONG_LOG_LEVEL, exit 2" config_error DZONG_LOG_LEVEL DZONG_LOG_LEVEL=shout
-check "cli: misspelt variable is named, exit 2" config_error DZONG_LISTN DZONG_LISTN=127.0.0.1:1
 check "cli: missing settings file, exit 2" missing_config_file
 check "cli: unknown key in settings file, exit 2" bad_key_in_file
 check "cli: serve on SQLite, SIGTERM exits 0" serve_and_stop "sqlite://$work/var/dzong.db"

@@ -106,13 +106,12 @@ class PostgresConnection final : public Connection {
 
  private:
   Result<PgResult> Run(std::string_view sql, std::span<const Value> params) {
-    std::string key(sql);
-    auto found = statements_.find(key);
+    auto found = statements_.find(sql);
     if (found == statements_.end()) {
       std::string name = fmt::format("dzong_{}", statements_.size());
       PgResult prepared(PQprepare(handle_, name.c_str(), NumberPlaceholders(sql).c_str(), 0, nullptr));
       DZONG_TRY(Check(prepared.get(), sql));
-      found = statements_.emplace(std::move(key), std::move(name)).first;
+      found = statements_.emplace(std::string(sql), std::move(name)).first;
     }
     std::vector<std::string> text(params.size());
     std::vector<const char*> values(params.size(), nullptr);
@@ -166,8 +165,12 @@ class PostgresConnection final : public Connection {
     }
   }
 
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
   PGconn* handle_;
-  std::unordered_map<std::string, std::string> statements_;
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> statements_;
 };
 
 void IgnoreNotice(void*, const char*) {}

@@ -83,7 +83,7 @@ class SqliteConnection final : public Connection {
  private:
   Result<sqlite3_stmt*> Prepare(std::string_view sql, std::span<const Value> params) {
     sqlite3_stmt* stmt = nullptr;
-    auto found = statements_.find(std::string(sql));
+    auto found = statements_.find(sql);
     if (found != statements_.end()) {
       stmt = found->second;
     } else {
@@ -131,8 +131,12 @@ class SqliteConnection final : public Connection {
     }
   }
 
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
   sqlite3* handle_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> statements_;
 };
 
 Result<std::unique_ptr<SqliteConnection>> Connect(const std::string& path, bool read_only) {
@@ -184,11 +188,13 @@ class SqliteDatabase final : public Database {
 
   Status Read(const Work& work) override {
     DZONG_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, AcquireReader());
-    Status status = connection->Exec("BEGIN");
+    // Prepared once per connection, like every other statement.
+    auto begun = connection->Execute("BEGIN", {});
+    Status status = begun.ok() ? Status() : Status(std::move(begun).error());
     if (status.ok()) {
       status = RunGuarded(work, *connection);
       // A read transaction changes nothing; ending it cannot lose work.
-      (void)connection->Exec(status.ok() ? "COMMIT" : "ROLLBACK");
+      (void)connection->Execute(status.ok() ? "COMMIT" : "ROLLBACK", {});
     }
     ReleaseReader(std::move(connection));
     return status;
@@ -351,6 +357,14 @@ class SqliteDatabase final : public Database {
 }  // namespace
 
 Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, const Options& options) {
+  // Memory statistics take a process-wide mutex on every allocation SQLite
+  // makes; nothing reads them, and with them off concurrent readers stop
+  // queueing on that mutex. Must precede SQLite's initialisation.
+  static const int configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return sqlite3_initialize();
+  }();
+  if (configured != SQLITE_OK) return Error(errc::kDbUnavailable, "SQLite failed to initialise");
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
