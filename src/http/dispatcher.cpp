@@ -1,5 +1,6 @@
 #include "http/dispatcher.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 
@@ -20,6 +21,18 @@ bool AcceptableRequestId(std::string_view id) {
     if (!ok) return false;
   }
   return true;
+}
+
+/// `text` as a JSON string literal. Client-sent text (method, path) goes
+/// through here, so a quote or control byte cannot forge a log field; bytes
+/// that are not UTF-8 are replaced.
+std::string JsonQuoted(std::string_view text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f && c != '"' && c != '\\';
+  });
+  if (plain) return fmt::format("\"{}\"", text);
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void AddSecurityHeaders(Response& response) {
@@ -92,8 +105,10 @@ Response Dispatcher::Handle(Request& request) {
       try {
         response = route.handler(request, found.params);
       } catch (const std::exception& e) {
-        if (access_log_) access_log_->error(R"({{"type":"error","request_id":"{}","what":{}}})", request.request_id,
-                                            nlohmann::json(e.what()).dump());
+        if (access_log_) {
+          access_log_->error(R"({{"type":"error","request_id":"{}","what":{}}})", request.request_id,
+                             JsonQuoted(e.what()));
+        }
         response = ErrorResponse(Error(errc::kInternal, e.what()), request.request_id);
       }
     }
@@ -122,8 +137,7 @@ void Dispatcher::Finish(const Request& request, Response& response, std::size_t 
     // The path is escaped because it is whatever the client sent.
     access_log_->info(
         R"({{"type":"access","request_id":"{}","method":{},"path":{},"route":"{}","status":{},"duration_ms":{:.3f},"bytes":{},"remote":"{}","principal":"{}","audit_event":"{}"}})",
-        request.request_id, nlohmann::json(request.method).dump(), nlohmann::json(request.path).dump(
-            -1, ' ', false, nlohmann::json::error_handler_t::replace),
+        request.request_id, JsonQuoted(request.method), JsonQuoted(request.path),
         route_label, response.status, seconds * 1000.0, response.body.size(), request.remote_address, principal,
         audit_event);
   }
