@@ -1,6 +1,7 @@
 #pragma once
 // Thin wrappers over OpenSSL and libsodium, so that modules do not include them.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,31 @@ std::string Sha256Hex(std::string_view data);
 
 /// `bytes` random bytes from the operating system, hex-encoded.
 std::string RandomHex(std::size_t bytes);
+
+/// `bytes` random bytes from the operating system.
+std::string RandomBytes(std::size_t bytes);
+
+/// RFC 4648 base32 without padding (TOTP secrets), and back; nullopt when
+/// the text is not base32.
+std::string Base32Encode(std::string_view bytes);
+std::optional<std::string> Base32Decode(std::string_view text);
+
+/// Standard base64 with padding, and back.
+std::string Base64Encode(std::string_view bytes);
+std::optional<std::string> Base64Decode(std::string_view text);
+
+/// HMAC-SHA1 (RFC 2104), as TOTP (RFC 6238) needs it.
+std::string HmacSha1(std::string_view key, std::string_view message);
+
+/// Argon2id string hash (libsodium, interactive limits: ~200 ms here).
+std::string PasswordHash(std::string_view password);
+/// Argon2id at the minimum cost: for test suites, and for comparing against
+/// when there is no account (verification cost follows the stored hash).
+std::string PasswordHashFast(std::string_view password);
+bool PasswordVerify(std::string_view hash, std::string_view password);
+
+/// Ed25519 signature check (libsodium). Keys and signatures are raw bytes.
+bool Ed25519Verify(std::string_view public_key, std::string_view message, std::string_view signature);
 
 /// Compares two secrets in time that does not depend on where they differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

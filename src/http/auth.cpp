@@ -10,7 +10,11 @@ OperatorTokenAuthenticator::OperatorTokenAuthenticator(std::string token,
 
 Result<Principal> OperatorTokenAuthenticator::Authenticate(const Request& request) const {
   const std::string_view authorization = request.HeaderValue("Authorization");
-  if (authorization.empty()) return Principal{"anonymous", false, anonymous_permissions_};
+  if (authorization.empty()) {
+    Principal anonymous;
+    anonymous.permissions = anonymous_permissions_;
+    return anonymous;
+  }
   constexpr std::string_view kBearer = "Bearer ";
   if (!authorization.starts_with(kBearer)) {
     return Error(errc::kUnauthenticated, "the Authorization header must be 'Bearer <token>'");
@@ -19,8 +23,12 @@ Result<Principal> OperatorTokenAuthenticator::Authenticate(const Request& reques
   if (token_.empty() || !ConstantTimeEquals(presented, token_)) {
     return Error(errc::kUnauthenticated, "the bearer token is not valid");
   }
-  Principal operator_principal{"platform-operator", true, anonymous_permissions_};
-  operator_principal.permissions.insert(kAllPermissions);
+  Principal operator_principal;
+  operator_principal.id = "platform-operator";
+  operator_principal.authenticated = true;
+  operator_principal.kind = "operator";
+  operator_principal.all_organisations = true;
+  operator_principal.permissions = {kAllPermissions};
   return operator_principal;
 }
 

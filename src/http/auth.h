@@ -11,19 +11,6 @@
 
 namespace dzong::http {
 
-/// Holds every permission: the platform operator's bootstrap credential.
-inline constexpr char kAllPermissions[] = "*";
-
-struct Principal {
-  std::string id;  ///< "anonymous", or who the credential names
-  bool authenticated = false;
-  std::set<std::string, std::less<>> permissions;
-
-  bool May(std::string_view permission) const {
-    return permissions.contains(permission) || permissions.contains(kAllPermissions);
-  }
-};
-
 class Authenticator {
  public:
   virtual ~Authenticator() = default;

@@ -1,8 +1,10 @@
 #include "http/dispatcher.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <exception>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -35,10 +37,33 @@ std::string JsonQuoted(std::string_view text) {
   return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void AddSecurityHeaders(Response& response) {
+std::string PercentEncode(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", u);
+    }
+  }
+  return out;
+}
+
+bool IsPage(std::string_view path) {
+  return !path.starts_with("/api/") && path != "/healthz" && path != "/readyz" && path != "/metrics" &&
+         !path.starts_with("/assets/");
+}
+
+void AddSecurityHeaders(Response& response, bool behind_tls) {
   response.SetHeader("X-Content-Type-Options", "nosniff");
   response.SetHeader("X-Frame-Options", "DENY");
   response.SetHeader("Referrer-Policy", "no-referrer");
+  // No inline script or style anywhere; pages work without JavaScript.
+  response.SetHeader("Content-Security-Policy",
+                     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                     "form-action 'self'; frame-ancestors 'none'");
+  if (behind_tls) response.SetHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }
 
 }  // namespace
@@ -70,10 +95,11 @@ Response Dispatcher::Handle(Request& request) {
   std::string principal_id = "anonymous";
   Response response;
 
+  std::optional<Error> refused;  // an error the dispatcher itself answered with
   const MatchResult match = router_.Match(request.method, request.path);
   if (std::holds_alternative<NoRoute>(match)) {
-    response = ErrorResponse(Error(errc::kNotFound, fmt::format("there is no page or API at {}", request.path)),
-                             request.request_id);
+    refused = Error(errc::kNotFound, fmt::format("there is no page or API at {}", request.path));
+    response = ErrorResponse(*refused, request.request_id);
   } else if (const auto* wrong = std::get_if<WrongMethod>(&match)) {
     const std::string allow = fmt::format("{}", fmt::join(wrong->allow, ", "));
     response = ErrorResponse(
@@ -93,15 +119,16 @@ Response Dispatcher::Handle(Request& request) {
       response.SetHeader("WWW-Authenticate", "Bearer");
     } else if (route.permission != kPublic && !principal->May(route.permission)) {
       principal_id = principal->id;
-      const Error denied =
-          principal->authenticated
-              ? Error(errc::kForbidden, fmt::format("you do not have the permission '{}'", route.permission))
-              : Error(errc::kUnauthenticated, fmt::format("sign in to do this (it needs '{}')", route.permission));
-      response = ErrorResponse(denied, request.request_id);
-      if (!principal->authenticated) response.SetHeader("WWW-Authenticate", "Bearer");
+      const bool signed_in = principal->authenticated && !principal->mfa_pending;
+      refused = signed_in
+                    ? Error(errc::kForbidden, fmt::format("you do not have the permission '{}'", route.permission))
+                    : Error(errc::kUnauthenticated, fmt::format("sign in to do this (it needs '{}')", route.permission));
+      request.principal = std::move(principal).value();
+      response = ErrorResponse(*refused, request.request_id);
+      if (!signed_in) response.SetHeader("WWW-Authenticate", "Bearer");
     } else {
       principal_id = principal->id;
-      request.principal = principal->id;
+      request.principal = std::move(principal).value();
       try {
         response = route.handler(request, found.params);
       } catch (const std::exception& e) {
@@ -109,8 +136,20 @@ Response Dispatcher::Handle(Request& request) {
           access_log_->error(R"({{"type":"error","request_id":"{}","what":{}}})", request.request_id,
                              JsonQuoted(e.what()));
         }
-        response = ErrorResponse(Error(errc::kInternal, e.what()), request.request_id);
+        refused = Error(errc::kInternal, e.what());
+        response = ErrorResponse(*refused, request.request_id);
       }
+    }
+  }
+  if (refused && page_errors_ && IsPage(request.path)) {
+    // People reach pages with a browser: a page in the layout, or the sign-in page.
+    if (refused->code == errc::kUnauthenticated) {
+      response = Response{};
+      response.status = 303;
+      response.content_type.clear();
+      response.SetHeader("Location", "/sign-in?return=" + PercentEncode(request.path));
+    } else {
+      response = page_errors_(request, *refused, response.status);
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -130,7 +169,7 @@ Response Dispatcher::Reject(Request& request, const Error& error) {
 void Dispatcher::Finish(const Request& request, Response& response, std::size_t series, std::string_view route_label,
                         std::string_view audit_event, std::string_view principal, double seconds) {
   response.SetHeader("X-Request-Id", request.request_id);
-  AddSecurityHeaders(response);
+  AddSecurityHeaders(response, behind_tls_);
   if (shutting_down_.load(std::memory_order_relaxed)) response.SetHeader("Connection", "close");
   metrics_.Observe(series, response.status, seconds);
   if (access_log_) {

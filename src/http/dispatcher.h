@@ -4,6 +4,7 @@
 // error body, security headers, metrics and the JSON access log line.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,13 @@ class Dispatcher {
   /// Answers a request the server could not parse (too large, malformed).
   Response Reject(Request& request, const Error& error);
 
+  /// Errors on pages (paths outside /api/) render with `render` instead of
+  /// the JSON body; a page that needs sign-in redirects to /sign-in.
+  void SetPageErrors(std::function<Response(const Request&, const Error&, int)> render, bool behind_tls) {
+    page_errors_ = std::move(render);
+    behind_tls_ = behind_tls;
+  }
+
   /// Once set, answers carry `Connection: close` and new work is refused.
   void BeginShutdown() { shutting_down_.store(true); }
 
@@ -43,6 +51,8 @@ class Dispatcher {
   const std::string id_prefix_;
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<bool> shutting_down_{false};
+  std::function<Response(const Request&, const Error&, int)> page_errors_;
+  bool behind_tls_ = false;
 };
 
 }  // namespace dzong::http

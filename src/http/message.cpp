@@ -44,11 +44,30 @@ std::optional<std::string> Request::QueryParam(std::string_view name) const {
   return std::nullopt;
 }
 
+std::string Request::Cookie(std::string_view name) const {
+  for (const Header& h : headers) {
+    if (!EqualsIgnoreCase(h.name, "Cookie")) continue;
+    std::string_view rest = h.value;
+    while (!rest.empty()) {
+      const auto semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+    }
+  }
+  return {};
+}
+
 void Response::SetHeader(std::string name, std::string value) {
-  for (Header& h : headers) {
-    if (EqualsIgnoreCase(h.name, name)) {
-      h.value = std::move(value);
-      return;
+  // Set-Cookie may repeat; every other header is set once.
+  if (!EqualsIgnoreCase(name, "Set-Cookie")) {
+    for (Header& h : headers) {
+      if (EqualsIgnoreCase(h.name, name)) {
+        h.value = std::move(value);
+        return;
+      }
     }
   }
   headers.push_back({std::move(name), std::move(value)});

@@ -2,7 +2,10 @@
 // Plain request and response types. Only server.cpp knows Boost.Beast; the
 // router, handlers and tests speak these.
 
+#include <cstdint>
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +17,29 @@ struct Header {
   std::string value;
 };
 
+/// Holds every permission: the platform operator's bootstrap credential.
+inline constexpr char kAllPermissions[] = "*";
+
+/// Who is asking, as the dispatcher established it before any handler runs.
+struct Principal {
+  std::string id = "anonymous";  ///< the username, "anonymous" or "platform-operator"
+  bool authenticated = false;
+  std::set<std::string, std::less<>> permissions;
+  std::int64_t account_id = 0;              ///< 0 when no account stands behind it
+  std::string kind;                         ///< citizen, official, system, operator
+  std::string display_name;
+  std::optional<std::string> organisation;  ///< the organisation an official or system belongs to
+  bool all_organisations = false;           ///< may act on any organisation's people
+  bool mfa_pending = false;                 ///< signed in with a password, second factor still owed
+  std::string session_hash;                 ///< the browser session, when there is one
+  std::string csrf_token;                   ///< the session's form token
+  std::optional<std::string> language;      ///< the account's chosen language
+
+  bool May(std::string_view permission) const {
+    return permissions.contains(permission) || permissions.contains(kAllPermissions);
+  }
+};
+
 struct Request {
   std::string method;  ///< upper case, as sent: "GET", "POST", …
   std::string target;  ///< path and query, as sent
@@ -23,12 +49,14 @@ struct Request {
   std::string body;
   std::string remote_address;
   std::string request_id;  ///< set by the dispatcher before any handler runs
-  std::string principal;   ///< who is asking; set by the dispatcher after authentication
+  Principal principal;     ///< who is asking; set by the dispatcher after authentication
 
   /// The first header with this name (case-insensitive), or empty.
   std::string_view HeaderValue(std::string_view name) const;
   /// A query parameter, percent-decoded; nullopt when absent.
   std::optional<std::string> QueryParam(std::string_view name) const;
+  /// A cookie sent with the request; empty when absent.
+  std::string Cookie(std::string_view name) const;
 };
 
 struct Response {

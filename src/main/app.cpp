@@ -12,13 +12,18 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "modules/identity/authenticator.h"
+#include "modules/identity/identity.h"
 #include "modules/organisations/organisations.h"
+#include "web/web.h"
 
 namespace dzong {
 
 std::span<const EmbeddedFile> ApiDescriptionFiles();
 
-std::vector<db::ModuleMigrations> AllMigrations() { return {{"organisations", organisations::Migrations()}}; }
+std::vector<db::ModuleMigrations> AllMigrations() {
+  return {{"organisations", organisations::Migrations()}, {"identity", identity::Migrations()}};
+}
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
 
@@ -73,6 +78,8 @@ struct App::Parts {
   SystemClock clock;
   std::unique_ptr<db::Database> db;
   std::unique_ptr<organisations::OrganisationService> organisations;
+  std::unique_ptr<identity::IdentityService> identity;
+  std::unique_ptr<web::Web> web;
   http::Router router;
   http::Metrics metrics;
   std::unique_ptr<http::Authenticator> authenticator;
@@ -92,16 +99,25 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   options.pool_size = config.database_pool_size;
   DZONG_ASSIGN_OR_RETURN(p->db, db::Open(options));
   p->organisations = std::make_unique<organisations::OrganisationService>(*p->db, p->clock);
+  identity::Policy policy;
+  policy.fast_hashing = config.fast_password_hashing;
+  p->identity = std::make_unique<identity::IdentityService>(*p->db, p->clock, policy);
+  DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
   DZONG_TRY(organisations::AddRoutes(p->router, *p->organisations));
+  DZONG_TRY(identity::AddRoutes(p->router, *p->identity));
+  DZONG_TRY(p->web->AddRoutes(p->router));
+  DZONG_TRY(identity::AddPages(p->router, *p->identity, *p->web));
 
   p->metrics.SetRoutes(RouteLabels(p->router));
-  // Anonymous callers may read the public directory of organisations.
-  p->authenticator = std::make_unique<http::OperatorTokenAuthenticator>(
-      config.operator_token, std::set<std::string, std::less<>>{"organisations.read"});
+  p->authenticator = std::make_unique<identity::Authenticator>(*p->identity, config.operator_token);
   p->dispatcher = std::make_unique<http::Dispatcher>(p->router, p->metrics, *p->authenticator,
                                                      config.access_log ? p->log : nullptr);
+  web::Web* shell = p->web.get();
+  p->dispatcher->SetPageErrors(
+      [shell](const http::Request& r, const Error& e, int status) { return shell->ErrorPage(r, e, status); },
+      config.behind_tls);
   http::Dispatcher* dispatcher = p->dispatcher.get();
   p->server = std::make_unique<http::Server>(
       config.server, [dispatcher](http::Request& r) { return dispatcher->Handle(r); },
@@ -115,12 +131,17 @@ Result<db::MigrationReport> App::Migrate() {
   return db::Migrate(*parts_->db, modules, parts_->clock);
 }
 
-Result<std::string> App::Seed() {
+Result<std::string> App::Seed(bool demo) {
   DZONG_TRY(Migrate());
   DZONG_ASSIGN_OR_RETURN(auto seed, organisations::DefaultSeed());
   DZONG_ASSIGN_OR_RETURN(auto report, parts_->organisations->Seed(seed, "seed"));
-  return fmt::format("organisations: {} added, {} already present", report.inserted, report.already_present);
+  DZONG_ASSIGN_OR_RETURN(std::string identity, parts_->identity->Seed(demo));
+  return fmt::format("organisations: {} added, {} already present; {}", report.inserted, report.already_present,
+                     identity);
 }
+
+identity::IdentityService& App::Identity() { return *parts_->identity; }
+web::Web& App::Web() { return *parts_->web; }
 
 Result<std::uint16_t> App::Listen() { return parts_->server->Listen(); }
 

@@ -16,6 +16,12 @@ class logger;
 }
 
 namespace dzong {
+namespace identity {
+class IdentityService;
+}
+namespace web {
+class Web;
+}
 
 /// Every module's migrations, in the order they apply.
 std::vector<db::ModuleMigrations> AllMigrations();
@@ -30,8 +36,11 @@ class App {
   ~App();
 
   Result<db::MigrationReport> Migrate();
-  /// Migrates, then inserts the reference data that is missing.
-  Result<std::string> Seed();
+  /// Migrates, then inserts the reference data that is missing; with `demo`,
+  /// also the demo accounts the README lists.
+  Result<std::string> Seed(bool demo);
+  identity::IdentityService& Identity();
+  web::Web& Web();
 
   /// Binds the listening socket; returns the port.
   Result<std::uint16_t> Listen();

@@ -133,6 +133,8 @@ Status ReadFile(const std::string& file, Config& config) {
     n = config.server.idle_timeout.count();
     DZONG_TRY(r.Int("idle_timeout_ms", 100, 3600000, n));
     config.server.idle_timeout = std::chrono::milliseconds(n);
+    DZONG_TRY(r.Bool("behind_tls", config.behind_tls));
+    DZONG_TRY(r.String("assets_dir", config.assets_dir));
     n = config.server.shutdown_grace.count();
     DZONG_TRY(r.Int("shutdown_grace_ms", 0, 3600000, n));
     config.server.shutdown_grace = std::chrono::milliseconds(n);
@@ -161,6 +163,7 @@ Status ReadFile(const std::string& file, Config& config) {
   if (const toml::table* t = top.Table("auth")) {
     TableReader r(*t, "auth");
     DZONG_TRY(r.String("operator_token", config.operator_token));
+    DZONG_TRY(r.Bool("fast_password_hashing", config.fast_password_hashing));
     DZONG_TRY(r.Finish());
   } else if (root.get("auth")) {
     return Invalid("auth", "must be a table ([auth])");
@@ -197,6 +200,7 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
   if (auto* v = env("DZONG_OPERATOR_TOKEN")) config.operator_token = *v;
 
   if (config.data_dir.empty()) return Invalid("data_dir", "must not be empty");
+  if (config.assets_dir.empty()) return Invalid("server.assets_dir", "must not be empty");
   if (config.database_url.empty()) config.database_url = "sqlite://" + config.data_dir + "/dzong.db";
   if (Status s = db::ValidateUrl(config.database_url); !s.ok()) {
     return Invalid(env("DZONG_DATABASE_URL") ? "DZONG_DATABASE_URL" : "database.url", s.error().message);

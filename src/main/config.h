@@ -20,6 +20,9 @@ struct Config {
   std::string log_level = "info";
   bool access_log = true;
   std::string operator_token;  ///< bearer token of the platform operator; empty disables it
+  std::string assets_dir = DZONG_DEFAULT_ASSETS_DIR;  ///< built web assets (scripts/build-assets)
+  bool behind_tls = false;     ///< served behind a TLS proxy: Secure cookies, HSTS
+  bool fast_password_hashing = false;  ///< test suites only: Argon2id at minimum cost
 };
 
 /// Reads settings. `file` may be empty (defaults and environment only).

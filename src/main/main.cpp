@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   auto* serve = cli.add_subcommand("serve", "serve the web pages and the API until SIGTERM or SIGINT");
   auto* migrate = cli.add_subcommand("migrate", "apply database migrations that have not been applied");
   auto* seed = cli.add_subcommand("seed", "migrate, then add the reference data that is missing");
+  bool demo = false;
+  seed->add_flag("--demo", demo, "also add the demo accounts listed in the README");
   CLI11_PARSE(cli, argc, argv);
 
   auto config = dzong::LoadConfig(config_file, dzong::ProcessEnvironment());
@@ -68,7 +70,7 @@ int main(int argc, char** argv) {
                   report->already_applied);
     }
   } else if (*seed) {
-    auto report = (*app)->Seed();
+    auto report = (*app)->Seed(demo);
     if (!report.ok()) {
       std::fprintf(stderr, "dzong: seed: %s\n", report.error().message.c_str());
       rc = kExitFailure;

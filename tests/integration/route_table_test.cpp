@@ -19,6 +19,11 @@ std::string Lower(std::string s) {
   return s;
 }
 
+/// The JSON API and the operations endpoints; everything else is a page.
+bool IsJsonRoute(const std::string& pattern) {
+  return pattern.starts_with("/api/") || pattern == "/healthz" || pattern == "/readyz" || pattern == "/metrics";
+}
+
 std::string Concrete(std::string pattern) {
   // Fill parameters with a real code so that the route's own checks run.
   const auto open = pattern.find('{');
@@ -51,9 +56,13 @@ TEST(RouteTableTest, AnonymousCallersReachOnlyWhatTheirPermissionsAllow) {
     if (anonymous.contains(r.permission)) {
       EXPECT_NE(response.status, 401);
       EXPECT_NE(response.status, 403);
-    } else {
+    } else if (IsJsonRoute(r.pattern)) {
       EXPECT_EQ(response.status, 401);
       EXPECT_EQ(json::parse(response.body)["code"], "auth.unauthenticated");
+    } else {
+      // A page asks the person to sign in.
+      EXPECT_EQ(response.status, 303);
+      EXPECT_TRUE(response.Header("location").starts_with("/sign-in?return=")) << response.Header("location");
     }
   }
 }
@@ -69,7 +78,9 @@ TEST(RouteTableTest, OpenApiDocumentMatchesTheRouteTable) {
     }
   }
   std::set<std::string> served;
-  for (const auto& r : server.app().Routes()) served.insert(Lower(r.method) + " " + r.pattern);
+  for (const auto& r : server.app().Routes()) {
+    if (IsJsonRoute(r.pattern)) served.insert(Lower(r.method) + " " + r.pattern);
+  }
   for (const auto& s : served) EXPECT_TRUE(documented.contains(s)) << s << " is served but not in docs/api/openapi.json";
   for (const auto& d : documented) EXPECT_TRUE(served.contains(d)) << d << " is documented but not served";
 }

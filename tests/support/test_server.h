@@ -21,12 +21,13 @@ class TestServer {
     config_.server.threads = 4;
     config_.operator_token = kOperatorToken;
     config_.access_log = false;
+    config_.fast_password_hashing = true;
     if (adjust) adjust(config_);
     auto app = App::Create(config_, nullptr);
     if (!app.ok()) throw std::runtime_error("App::Create: " + app.error().message);
     app_ = std::move(app).value();
     if (seed) {
-      auto seeded = app_->Seed();
+      auto seeded = app_->Seed(/*demo=*/true);
       if (!seeded.ok()) throw std::runtime_error("seed: " + seeded.error().message);
     } else {
       auto migrated = app_->Migrate();

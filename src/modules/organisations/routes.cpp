@@ -42,7 +42,7 @@ http::Response OrganisationResponse(int status, const Organisation& o) {
 }
 
 /// Who the history and audit records name: the authenticated principal.
-const std::string& Actor(const http::Request& request) { return request.principal; }
+const std::string& Actor(const http::Request& request) { return request.principal.id; }
 
 http::Response List(OrganisationService& service, const http::Request& request) {
   ListQuery query;

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include "base/csv.h"
+
 #include "modules/organisations/organisations.h"
 
 namespace dzong {
@@ -8,32 +10,6 @@ std::span<const EmbeddedFile> OrganisationSeedFiles();
 
 namespace dzong::organisations {
 namespace {
-
-/// Splits one CSV record (RFC 4180 quoting, no line breaks inside fields).
-std::vector<std::string> SplitCsvLine(std::string_view line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        fields.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        fields.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else if (c != '\r') {
-      fields.back() += c;
-    }
-  }
-  return fields;
-}
 
 std::optional<std::string> NonEmpty(std::string text) {
   if (text.empty()) return std::nullopt;

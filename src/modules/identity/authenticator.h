@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+
+#include "http/auth.h"
+#include "modules/identity/identity.h"
+
+namespace dzong::identity {
+
+/// The platform's authenticator: API tokens, browser sessions, the
+/// operator's configured token, else anonymous (public pages and the
+/// organisation directory).
+class Authenticator final : public http::Authenticator {
+ public:
+  Authenticator(IdentityService& identity, std::string operator_token);
+  Result<http::Principal> Authenticate(const http::Request& request) const override;
+
+ private:
+  http::Principal Anonymous() const;
+  IdentityService& identity_;
+  std::string operator_token_;
+};
+
+}  // namespace dzong::identity

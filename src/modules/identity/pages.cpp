@@ -1,0 +1,310 @@
+// The identity pages: sign in and out, TOTP, password reset, my account,
+// and the administration of accounts and roles.
+#include <charconv>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "http/errors.h"
+#include "http/router.h"
+#include "modules/identity/identity.h"
+#include "web/web.h"
+
+namespace dzong::identity {
+namespace {
+
+using nlohmann::json;
+using http::Request;
+using http::Response;
+
+std::int64_t ParseId(const std::string& text) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  return ec == std::errc() && end == text.data() + text.size() ? v : 0;
+}
+
+class Pages {
+ public:
+  Pages(IdentityService& identity, web::Web& web) : identity_(identity), web_(web) {}
+
+  Response SignInForm(const Request& r) { return web_.Page(r, "sign_in", "sign_in_title", json::object()); }
+
+  Response SignIn(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    const std::string username = Field(*form, "username");
+    const std::string password = Field(*form, "password");
+    json context = {{"values", {{"username", username}}}};
+    std::vector<FieldError> errors;
+    if (username.empty()) {
+      errors.push_back({"username", "required", web_.Text(r, "username_label") + ": " + Missing(r)});
+    } else if (std::all_of(username.begin(), username.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      auto cid = ValidateCid("username", username);
+      errors.insert(errors.end(), cid.begin(), cid.end());
+    }
+    if (password.empty()) errors.push_back({"password", "required", web_.Text(r, "password_label") + ": " + Missing(r)});
+    if (!errors.empty()) {
+      return web_.Invalid(r, "sign_in", "sign_in_title", context, Error(dzong::errc::kValidation, "", errors));
+    }
+    auto session = identity_.SignIn(username, password, r.remote_address, std::string(r.HeaderValue("User-Agent")));
+    if (!session.ok()) {
+      Error e = session.error();
+      if (e.fields.empty()) e.fields.push_back({"password", "refused", e.message});
+      return web_.Invalid(r, "sign_in", "sign_in_title", context, e);
+    }
+    const std::string next = session->needs_totp ? "/sign-in/totp" : session->needs_enrolment ? "/account/totp" : "/account";
+    Response res = web::Web::Redirect(next);
+    res.SetHeader("Set-Cookie", web_.SessionCookie(session->raw_id));
+    return res;
+  }
+
+  Response TotpForm(const Request& r) {
+    if (!r.principal.mfa_pending) return web::Web::Redirect("/sign-in");
+    return web_.Page(r, "totp", "totp_title", json::object());
+  }
+
+  Response Totp(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    auto session = identity_.CompleteTotp(r.Cookie(web::kSessionCookie), Field(*form, "code"));
+    if (!session.ok()) return web_.Invalid(r, "totp", "totp_title", json::object(), session.error());
+    Response res = web::Web::Redirect("/account");
+    res.SetHeader("Set-Cookie", web_.SessionCookie(session->raw_id));
+    return res;
+  }
+
+  Response EnrolForm(const Request& r) {
+    if (!r.principal.mfa_pending || r.principal.kind != "official") return web::Web::Redirect("/sign-in");
+    auto account = identity_.GetAccount(r.principal.account_id);
+    if (!account.ok()) return web_.ErrorPage(r, account.error(), 500);
+    if (account->totp_enrolled) return web::Web::Redirect("/sign-in/totp");
+    auto enrolment = identity_.BeginTotpEnrolment(*account);
+    return web_.Page(r, "totp_enrol", "totp_enrol_title",
+                     {{"secret", enrolment->secret_base32}, {"qr_svg", enrolment->qr_svg}});
+  }
+
+  Response Enrol(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    const std::string secret = Field(*form, "secret");
+    auto session = identity_.ConfirmTotpEnrolment(r.Cookie(web::kSessionCookie), secret, Field(*form, "code"));
+    if (!session.ok()) {
+      auto account = identity_.GetAccount(r.principal.account_id);
+      json context = {{"secret", secret}};
+      if (account.ok()) {
+        // Show the same secret again, so the app set up a moment ago still matches.
+        context["qr_svg"] = QrSvg(fmt::format("otpauth://totp/Dzong:{}?secret={}&issuer=Dzong", account->username, secret));
+      }
+      return web_.Invalid(r, "totp_enrol", "totp_enrol_title", context, session.error());
+    }
+    Response res = web::Web::Redirect("/account");
+    res.SetHeader("Set-Cookie", web_.SessionCookie(session->raw_id));
+    return res;
+  }
+
+  Response SignOut(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    (void)identity_.SignOut(r.Cookie(web::kSessionCookie));
+    Response res = web::Web::Redirect("/");
+    res.SetHeader("Set-Cookie", web_.SessionCookie(""));
+    return res;
+  }
+
+  Response Account(const Request& r, json extra = json::object()) {
+    auto caller = identity_.LoadCaller(r.principal.account_id);
+    if (!caller.ok()) return web_.ErrorPage(r, caller.error(), 500);
+    auto sessions = identity_.ListSessions(r.principal.account_id, r.principal.session_hash);
+    auto tokens = identity_.ListTokens(r.principal.account_id);
+    json context = std::move(extra);
+    context["username"] = caller->account.username;
+    json roles = json::array();
+    for (const auto& g : caller->grants) roles.push_back(g.organisation ? g.role + " (" + *g.organisation + ")" : g.role);
+    context["roles"] = roles;
+    json session_rows = json::array();
+    if (sessions.ok()) {
+      for (const auto& s : *sessions) {
+        session_rows.push_back({{"created_at", s.created_at.substr(0, 16)},
+                                {"last_seen_at", s.last_seen_at.substr(0, 16)},
+                                {"remote", s.remote},
+                                {"current", s.current}});
+      }
+    }
+    context["sessions"] = session_rows;
+    json token_rows = json::array();
+    if (tokens.ok()) {
+      for (const auto& t : *tokens) {
+        token_rows.push_back({{"id", t.id}, {"name", t.name}, {"scopes", t.scopes},
+                              {"expires_at", t.expires_at.substr(0, 10)}, {"revoked", t.revoked}});
+      }
+    }
+    context["tokens"] = token_rows;
+    std::string permissions;
+    for (const auto& p : caller->permissions) permissions += (permissions.empty() ? "" : " ") + p;
+    context["permissions"] = permissions;
+    return web_.Page(r, "account", "my_account", context);
+  }
+
+  Response SignOutEverywhere(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    Status s = identity_.SignOutEverywhere(r.principal.account_id);
+    if (!s.ok()) return web_.ErrorPage(r, s.error(), 500);
+    Response res = web::Web::Redirect("/sign-in");
+    res.SetHeader("Set-Cookie", web_.SessionCookie(""));
+    return res;
+  }
+
+  Response CreateToken(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    auto token = identity_.CreateToken(r.principal.account_id, Field(*form, "name"), Field(*form, "scopes"),
+                                       std::chrono::hours(24 * 90));
+    if (!token.ok()) return web_.ErrorPage(r, token.error(), 422);
+    return Account(r, {{"token_created", *token}});
+  }
+
+  Response RevokeToken(const Request& r, const std::string& id) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    Status s = identity_.RevokeToken(r.principal.account_id, ParseId(id));
+    if (!s.ok()) return web_.ErrorPage(r, s.error(), 404);
+    return web::Web::Redirect("/account");
+  }
+
+  Response ForgottenForm(const Request& r) {
+    return web_.Page(r, "forgotten_password", "forgotten_password_title", json::object());
+  }
+
+  Response Forgotten(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    Status s = identity_.RequestPasswordReset(Field(*form, "username"));
+    if (!s.ok()) return web_.ErrorPage(r, s.error(), 500);
+    return web_.Page(r, "forgotten_password", "forgotten_password_title", {{"sent", true}});
+  }
+
+  Response ResetForm(const Request& r) {
+    return web_.Page(r, "reset_password", "reset_password_title", {{"token", r.QueryParam("token").value_or("")}});
+  }
+
+  Response Reset(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    const std::string token = Field(*form, "token");
+    Status s = identity_.ResetPassword(token, Field(*form, "password"));
+    if (!s.ok()) {
+      Error e = s.error();
+      if (e.fields.empty()) e.fields.push_back({"password", "reset_token", e.message});
+      return web_.Invalid(r, "reset_password", "reset_password_title", {{"token", token}}, e);
+    }
+    return web::Web::Redirect("/sign-in");
+  }
+
+  Response Administration(const Request& r, json extra = json::object()) {
+    const std::optional<std::string> scope = r.principal.all_organisations ? std::nullopt : r.principal.organisation;
+    auto accounts = identity_.ListAccounts(scope);
+    if (!accounts.ok()) return web_.ErrorPage(r, accounts.error(), 500);
+    json rows = json::array();
+    for (const auto& a : *accounts) {
+      rows.push_back({{"display_name", a.display_name}, {"username", a.username},
+                      {"kind", std::string(KindName(a.kind))}, {"organisation", a.organisation.value_or("")}});
+    }
+    auto roles = identity_.RoleCodes();
+    auto pending = identity_.ListGrants(std::nullopt, "pending");
+    json context = std::move(extra);
+    context["accounts"] = rows;
+    context["organisation"] = scope.value_or("");
+    context["roles"] = roles.ok() ? json(*roles) : json::array();
+    context["pending_count"] = pending.ok() && !pending->empty() && r.principal.May("roles.approve")
+                                   ? json(std::to_string(pending->size()))
+                                   : json(false);
+    return web_.Page(r, "admin_accounts", "administration", context);
+  }
+
+  Response Grant(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    auto caller = identity_.LoadCaller(r.principal.account_id);
+    if (!caller.ok()) return web_.ErrorPage(r, caller.error(), 403);
+    const std::string username = Field(*form, "account");
+    auto accounts = identity_.ListAccounts(std::nullopt);
+    std::int64_t target = 0;
+    if (accounts.ok()) {
+      for (const auto& a : *accounts) {
+        if (a.username == username) target = a.id;
+      }
+    }
+    if (target == 0) {
+      return AdminInvalid(r, Error(errc::kNotFound, "", {{"account", "not_found", "There is no account " + username}}));
+    }
+    auto grant = identity_.GrantRole(*caller, target, Field(*form, "role"));
+    if (!grant.ok()) {
+      Error e = grant.error();
+      if (e.fields.empty()) e.fields.push_back({"account", "refused", e.message});
+      return AdminInvalid(r, e);
+    }
+    return web::Web::Redirect("/admin/accounts");
+  }
+
+ private:
+  static std::string Field(const web::Form& form, const char* name) {
+    auto it = form.find(name);
+    return it == form.end() ? std::string() : it->second;
+  }
+  std::string Missing(const Request& r) const { return web_.Language(r) == "dz" ? "དགོཔ་ཨིན།" : "enter this"; }
+
+  Response FormError(const Request& r, const Error& e) {
+    return web_.ErrorPage(r, e, e.code == "identity.csrf_failed" ? 422 : 415);
+  }
+
+  Response AdminInvalid(const Request& r, const Error& e) {
+    Response page = Administration(r);
+    Response invalid = web_.Invalid(r, "admin_accounts", "administration", json::object(), e);
+    (void)page;
+    return invalid;
+  }
+
+  IdentityService& identity_;
+  web::Web& web_;
+};
+
+}  // namespace
+
+Status AddPages(http::Router& router, IdentityService& identity, web::Web& web) {
+  auto pages = std::make_shared<Pages>(identity, web);
+  const auto page = [pages](Response (Pages::*method)(const Request&)) {
+    return [pages, method](const Request& r, const http::PathParams&) { return ((*pages).*method)(r); };
+  };
+  DZONG_TRY(router.Add({"GET", "/sign-in", http::kPublic, http::kNoAuditEvent, page(&Pages::SignInForm), "sign-in form"}));
+  DZONG_TRY(router.Add({"POST", "/sign-in", http::kPublic, "identity.sign_in", page(&Pages::SignIn), "sign in"}));
+  DZONG_TRY(router.Add({"GET", "/sign-in/totp", http::kPublic, http::kNoAuditEvent, page(&Pages::TotpForm), "TOTP challenge"}));
+  DZONG_TRY(router.Add({"POST", "/sign-in/totp", http::kPublic, "identity.totp", page(&Pages::Totp), "answer the TOTP challenge"}));
+  DZONG_TRY(router.Add({"GET", "/account/totp", http::kPublic, http::kNoAuditEvent, page(&Pages::EnrolForm), "TOTP enrolment"}));
+  DZONG_TRY(router.Add({"POST", "/account/totp", http::kPublic, "identity.totp_enrol", page(&Pages::Enrol), "confirm TOTP enrolment"}));
+  DZONG_TRY(router.Add({"POST", "/sign-out", http::kPublic, "identity.sign_out", page(&Pages::SignOut), "sign out"}));
+  DZONG_TRY(router.Add({"GET", "/account", "account.self", http::kNoAuditEvent,
+                        [pages](const Request& r, const http::PathParams&) { return pages->Account(r); }, "my account"}));
+  DZONG_TRY(router.Add({"POST", "/account/sign-out-everywhere", "account.self", "identity.sign_out_everywhere",
+                        page(&Pages::SignOutEverywhere), "end every session"}));
+  DZONG_TRY(router.Add({"POST", "/account/tokens", "account.self", "identity.token_create", page(&Pages::CreateToken),
+                        "create an API token"}));
+  DZONG_TRY(router.Add({"POST", "/account/tokens/{id}/revoke", "account.self", "identity.token_revoke",
+                        [pages](const Request& r, const http::PathParams& p) { return pages->RevokeToken(r, p.at("id")); },
+                        "revoke an API token"}));
+  DZONG_TRY(router.Add({"GET", "/forgotten-password", http::kPublic, http::kNoAuditEvent, page(&Pages::ForgottenForm),
+                        "forgotten password form"}));
+  DZONG_TRY(router.Add({"POST", "/forgotten-password", http::kPublic, "identity.password_reset_request",
+                        page(&Pages::Forgotten), "ask for a reset link"}));
+  DZONG_TRY(router.Add({"GET", "/reset-password", http::kPublic, http::kNoAuditEvent, page(&Pages::ResetForm),
+                        "reset password form"}));
+  DZONG_TRY(router.Add({"POST", "/reset-password", http::kPublic, "identity.password_reset", page(&Pages::Reset),
+                        "set a new password"}));
+  DZONG_TRY(router.Add({"GET", "/admin/accounts", "accounts.read", http::kNoAuditEvent,
+                        [pages](const Request& r, const http::PathParams&) { return pages->Administration(r); },
+                        "accounts of the administrator's organisation"}));
+  DZONG_TRY(router.Add({"POST", "/admin/grants", "roles.grant", "identity.role_grant", page(&Pages::Grant), "grant a role"}));
+  return {};
+}
+
+}  // namespace dzong::identity

@@ -1,0 +1,265 @@
+#include "web/web.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/crypto.h"
+#include "base/embedded.h"
+#include "http/router.h"
+#include "web/renderer.h"
+
+namespace dzong {
+std::span<const EmbeddedFile> WebTemplateFiles();
+std::span<const EmbeddedFile> WebCatalogueFiles();
+}  // namespace dzong
+
+namespace dzong::web {
+namespace {
+
+using nlohmann::json;
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string ContentType(const std::string& name) {
+  if (name.ends_with(".css")) return "text/css; charset=utf-8";
+  if (name.ends_with(".ttf")) return "font/ttf";
+  if (name.ends_with(".woff2")) return "font/woff2";
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (name.ends_with(".svg")) return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+struct Web::Impl {
+  std::map<std::string, std::string> templates;  ///< name without .mustache → source
+  std::map<std::string, json> catalogues;        ///< "en", "dz" → flat object of strings
+  std::map<std::string, std::string> asset_files;  ///< hashed name → bytes
+  std::map<std::string, std::string> manifest;     ///< logical name → hashed name
+  bool secure_cookies = false;
+};
+
+Web::Web(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Web::~Web() = default;
+
+Result<std::unique_ptr<Web>> Web::Create(const std::string& assets_dir, bool secure_cookies) {
+  auto impl = std::make_unique<Impl>();
+  impl->secure_cookies = secure_cookies;
+  for (const EmbeddedFile& f : WebTemplateFiles()) {
+    std::string name(f.name);
+    name = name.substr(0, name.find('.'));
+    impl->templates.emplace(name, std::string(f.content));
+  }
+  for (const EmbeddedFile& f : WebCatalogueFiles()) {
+    json catalogue = json::parse(f.content, nullptr, false);
+    if (!catalogue.is_object()) return Error("web.bad_catalogue", fmt::format("{} is not a JSON object", f.name));
+    impl->catalogues.emplace(std::string(f.name.substr(0, f.name.find('.'))), std::move(catalogue));
+  }
+  const std::filesystem::path dir(assets_dir);
+  const json manifest = json::parse(ReadFile(dir / "manifest.json"), nullptr, false);
+  if (!manifest.is_object()) {
+    return Error("web.no_assets", fmt::format("{}/manifest.json is missing or not JSON; run scripts/build-assets {}",
+                                              assets_dir, assets_dir));
+  }
+  for (const auto& [logical, hashed] : manifest.items()) {
+    const std::string name = hashed.get<std::string>();
+    impl->manifest[logical] = name;
+    impl->asset_files[name] = ReadFile(dir / name);
+  }
+  return std::unique_ptr<Web>(new Web(std::move(impl)));
+}
+
+std::string Web::Language(const http::Request& request) const {
+  const std::string chosen = request.Cookie(kLanguageCookie);
+  if (chosen == "en" || chosen == "dz") return chosen;
+  if (request.principal.language) return *request.principal.language;
+  // Accept-Language: the first of en or dz that appears, by quality order as sent.
+  const std::string_view accept = request.HeaderValue("Accept-Language");
+  const auto dz = accept.find("dz");
+  const auto en = accept.find("en");
+  if (dz != std::string_view::npos && (en == std::string_view::npos || dz < en)) return "dz";
+  return "en";
+}
+
+std::string Web::Text(const http::Request& request, const std::string& key) const {
+  const json& catalogue = impl_->catalogues.at(Language(request));
+  return catalogue.value(key, key);
+}
+
+http::Response Web::Page(const http::Request& request, const std::string& page, const std::string& title_key,
+                         json context, int status) const {
+  const std::string lang = Language(request);
+  const json& t = impl_->catalogues.at(lang);
+  const http::Principal& who = request.principal;
+  context["t"] = t;
+  context["lang"] = lang;
+  context["signed_in"] = who.account_id != 0 && !who.mfa_pending;
+  context["display_name"] = who.display_name;
+  context["is_official"] = who.kind == "official";
+  context["may_administer"] = who.May("accounts.read");
+  std::string csrf = who.csrf_token.empty() ? request.Cookie(kCsrfCookie) : who.csrf_token;
+  const bool new_csrf = csrf.empty();
+  if (new_csrf) csrf = RandomHex(16);
+  context["csrf_token"] = csrf;
+  const std::string title = t.value(title_key, title_key);
+  context["title"] = title;
+
+  std::map<std::string, std::string> partials = impl_->templates;
+  const auto found = impl_->templates.find(page);
+  std::string body = found == impl_->templates.end() ? "" : Render(found->second, context, partials);
+  json layout = context;
+  layout["content"] = std::move(body);
+  layout["css"] = "/assets/" + impl_->manifest["dzong.css"];
+  layout["other_lang"] = lang == "en" ? "dz" : "en";
+  layout["other_lang_label"] = lang == "en" ? "རྫོང་ཁ" : "English";
+  layout["other_lang_name"] = lang == "en" ? "Dzongkha" : "English";
+  layout["return_to"] = request.path;
+  http::Response r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = Render(impl_->templates.at("layout"), layout, partials);
+  r.SetHeader("Cache-Control", "no-store");
+  if (new_csrf) {
+    r.SetHeader("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}", kCsrfCookie, csrf,
+                                          impl_->secure_cookies ? "; Secure" : ""));
+  }
+  return r;
+}
+
+http::Response Web::Invalid(const http::Request& request, const std::string& page, const std::string& title_key,
+                            json context, const Error& error) const {
+  json errors = json::array();
+  json by_field = json::object();
+  for (const FieldError& f : error.fields) {
+    errors.push_back({{"field", f.field}, {"message", f.message}});
+    by_field[f.field] = f.message;
+  }
+  if (errors.empty()) errors.push_back({{"field", ""}, {"message", error.message}});
+  context["errors"] = errors;
+  context["has_errors"] = true;
+  context["error"] = by_field;
+  return Page(request, page, title_key, std::move(context), 422);
+}
+
+http::Response Web::ErrorPage(const http::Request& request, const Error& error, int status) const {
+  const std::string key = status == 404 ? "error_not_found" : status == 403 || status == 401 ? "error_forbidden"
+                                                                                              : "error_server";
+  json context = {{"status", status}, {"request_id", request.request_id}, {"message_key", key}};
+  context["is_" + std::to_string(status)] = true;
+  (void)error;
+  return Page(request, "error", key + "_title", std::move(context), status);
+}
+
+http::Response Web::Redirect(const std::string& location) {
+  http::Response r;
+  r.status = 303;
+  r.content_type.clear();
+  r.SetHeader("Location", location);
+  return r;
+}
+
+Result<Form> Web::ReadForm(const http::Request& request) const {
+  const std::string_view type = request.HeaderValue("Content-Type");
+  if (type.substr(0, type.find(';')) != "application/x-www-form-urlencoded") {
+    return Error(errc::kUnsupportedMediaType, "Send the form as application/x-www-form-urlencoded");
+  }
+  Form form;
+  std::string_view rest = request.body;
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    const auto eq = pair.find('=');
+    auto key = http::PercentDecode(pair.substr(0, eq), true);
+    auto value = http::PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (key && value) form[*key] = *value;
+  }
+  const std::string expected =
+      request.principal.csrf_token.empty() ? request.Cookie(kCsrfCookie) : request.principal.csrf_token;
+  const auto sent = form.find("csrf_token");
+  if (expected.empty() || sent == form.end() || !ConstantTimeEquals(sent->second, expected)) {
+    return Error("identity.csrf_failed", "This form has expired or did not come from this site. Go back, reload "
+                                         "the page and try again.");
+  }
+  return form;
+}
+
+std::string Web::SessionCookie(const std::string& raw_id) const {
+  if (raw_id.empty()) {
+    return fmt::format("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}", kSessionCookie,
+                       impl_->secure_cookies ? "; Secure" : "");
+  }
+  return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}", kSessionCookie, raw_id,
+                     impl_->secure_cookies ? "; Secure" : "");
+}
+
+std::vector<std::string> Web::MissingTranslations() const {
+  std::vector<std::string> missing;
+  const json& en = impl_->catalogues.at("en");
+  const json& dz = impl_->catalogues.at("dz");
+  for (const auto& [key, value] : en.items()) {
+    if (!dz.contains(key) || dz[key].get<std::string>().empty()) missing.push_back("dz:" + key);
+  }
+  for (const auto& [key, value] : dz.items()) {
+    if (!en.contains(key) || en[key].get<std::string>().empty()) missing.push_back("en:" + key);
+  }
+  return missing;
+}
+
+Status Web::AddRoutes(http::Router& router) {
+  Impl* impl = impl_.get();
+  DZONG_TRY(router.Add({"GET", "/assets/{name}", http::kPublic, http::kNoAuditEvent,
+                        [impl](const http::Request& r, const http::PathParams& p) {
+                          const auto found = impl->asset_files.find(p.at("name"));
+                          if (found == impl->asset_files.end()) {
+                            http::Response missing;
+                            missing.status = 404;
+                            missing.content_type = "text/plain; charset=utf-8";
+                            missing.body = "no such asset";
+                            (void)r;
+                            return missing;
+                          }
+                          http::Response asset;
+                          asset.content_type = ContentType(found->first);
+                          asset.body = found->second;
+                          // Names carry a hash of their content: a new build is a new name.
+                          asset.SetHeader("Cache-Control", "public, max-age=31536000, immutable");
+                          return asset;
+                        },
+                        "static assets with hashed names"}));
+  DZONG_TRY(router.Add({"GET", "/", http::kPublic, http::kNoAuditEvent,
+                        [this](const http::Request& r, const http::PathParams&) {
+                          return Page(r, "home", "home_title", json::object());
+                        },
+                        "home page"}));
+  DZONG_TRY(router.Add({"GET", "/accessibility", http::kPublic, http::kNoAuditEvent,
+                        [this](const http::Request& r, const http::PathParams&) {
+                          return Page(r, "accessibility", "accessibility_title", json::object());
+                        },
+                        "accessibility statement"}));
+  DZONG_TRY(router.Add({"GET", "/language", http::kPublic, http::kNoAuditEvent,
+                        [this](const http::Request& r, const http::PathParams&) {
+                          const std::string lang = r.QueryParam("lang").value_or("en") == "dz" ? "dz" : "en";
+                          std::string back = r.QueryParam("return").value_or("/");
+                          // Only paths on this site: never an open redirect.
+                          if (back.empty() || back[0] != '/' || back.starts_with("//")) back = "/";
+                          http::Response res = Redirect(back);
+                          res.SetHeader("Set-Cookie",
+                                        fmt::format("{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",
+                                                    kLanguageCookie, lang, impl_->secure_cookies ? "; Secure" : ""));
+                          return res;
+                        },
+                        "choose the language of the pages"}));
+  return {};
+}
+
+}  // namespace dzong::web
