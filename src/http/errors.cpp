@@ -28,6 +28,19 @@ constexpr ErrorStatus kTable[] = {
     {"organisations.already_exists", 409},
     {"organisations.parent_not_found", 422},
     {"organisations.parent_cycle", 422},
+    {"identity.invalid_credentials", 401},
+    {"identity.account_locked", 423},
+    {"identity.too_many_attempts", 429},
+    {"identity.totp_invalid", 422},
+    {"identity.totp_replayed", 422},
+    {"identity.session_invalid", 401},
+    {"identity.token_invalid", 401},
+    {"identity.reset_token_invalid", 422},
+    {"identity.not_found", 404},
+    {"identity.already_exists", 409},
+    {"identity.outside_organisation", 403},
+    {"identity.second_approver_required", 403},
+    {"identity.csrf_failed", 422},
 };
 
 }  // namespace

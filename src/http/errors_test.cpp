@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "modules/identity/identity.h"
 #include "modules/organisations/organisations.h"
 
 namespace dzong::http {
@@ -22,7 +23,13 @@ TEST(ErrorsTest, EveryCodeHasOneStatus) {
     }
   }
   for (const char* code : {organisations::errc::kNotFound, organisations::errc::kAlreadyExists,
-                           organisations::errc::kParentNotFound, organisations::errc::kParentCycle}) {
+                           organisations::errc::kParentNotFound, organisations::errc::kParentCycle,
+                           identity::errc::kInvalidCredentials, identity::errc::kLocked, identity::errc::kThrottled,
+                           identity::errc::kTotpInvalid, identity::errc::kTotpReplayed,
+                           identity::errc::kSessionInvalid, identity::errc::kTokenInvalid,
+                           identity::errc::kResetTokenInvalid, identity::errc::kNotFound,
+                           identity::errc::kAlreadyExists, identity::errc::kOutsideOrganisation,
+                           identity::errc::kSecondApproverRequired, identity::errc::kCsrf}) {
     EXPECT_TRUE(seen.contains(code)) << code << " is missing from the table";
   }
 }

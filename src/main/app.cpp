@@ -142,6 +142,7 @@ Result<std::string> App::Seed(bool demo) {
 
 identity::IdentityService& App::Identity() { return *parts_->identity; }
 web::Web& App::Web() { return *parts_->web; }
+db::Database& App::Database() { return *parts_->db; }
 
 Result<std::uint16_t> App::Listen() { return parts_->server->Listen(); }
 

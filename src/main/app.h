@@ -40,6 +40,7 @@ class App {
   /// also the demo accounts the README lists.
   Result<std::string> Seed(bool demo);
   identity::IdentityService& Identity();
+  db::Database& Database();
   web::Web& Web();
 
   /// Binds the listening socket; returns the port.

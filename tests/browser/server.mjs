@@ -56,7 +56,10 @@ export async function startServer({ readyTimeoutMs = 20_000 } = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dzong-browser-'));
   const port = await freePort();
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('DZONG_')) delete env[k];
+  // Only this file's settings: a developer's own DZONG_* (an operator token, a
+  // database) must not leak in. DZONG_CONFIG (a TOML file, e.g. for another
+  // server.assets_dir) is passed on; the variables below override it.
+  for (const k of Object.keys(env)) if (k.startsWith('DZONG_') && k !== 'DZONG_CONFIG') delete env[k];
   Object.assign(env, {
     DZONG_DATABASE_URL: process.env.TEST_POSTGRES_URL || `sqlite://${dataDir}/dzong.db`,
     DZONG_LISTEN: `127.0.0.1:${port}`,
