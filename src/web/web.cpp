@@ -45,6 +45,7 @@ struct Web::Impl {
   std::map<std::string, json> catalogues;        ///< "en", "dz" → flat object of strings
   std::map<std::string, std::string> asset_files;  ///< hashed name → bytes
   std::map<std::string, std::string> manifest;     ///< logical name → hashed name
+  std::map<std::string, std::string> gzipped;      ///< hashed name → its gzip copy
   bool secure_cookies = false;
 };
 
@@ -74,6 +75,8 @@ Result<std::unique_ptr<Web>> Web::Create(const std::string& assets_dir, bool sec
     const std::string name = hashed.get<std::string>();
     impl->manifest[logical] = name;
     impl->asset_files[name] = ReadFile(dir / name);
+    // A gzip copy beside a text asset is sent to browsers that accept it.
+    if (std::filesystem::exists(dir / (name + ".gz"))) impl->gzipped[name] = ReadFile(dir / (name + ".gz"));
   }
   return std::unique_ptr<Web>(new Web(std::move(impl)));
 }
@@ -225,12 +228,19 @@ Status Web::AddRoutes(http::Router& router) {
                             missing.status = 404;
                             missing.content_type = "text/plain; charset=utf-8";
                             missing.body = "no such asset";
-                            (void)r;
                             return missing;
                           }
                           http::Response asset;
                           asset.content_type = ContentType(found->first);
-                          asset.body = found->second;
+                          const auto gz = impl->gzipped.find(found->first);
+                          if (gz != impl->gzipped.end() &&
+                              r.HeaderValue("Accept-Encoding").find("gzip") != std::string_view::npos) {
+                            asset.body = gz->second;
+                            asset.SetHeader("Content-Encoding", "gzip");
+                          } else {
+                            asset.body = found->second;
+                          }
+                          asset.SetHeader("Vary", "Accept-Encoding");
                           // Names carry a hash of their content: a new build is a new name.
                           asset.SetHeader("Cache-Control", "public, max-age=31536000, immutable");
                           return asset;

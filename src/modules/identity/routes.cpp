@@ -70,6 +70,16 @@ Response ListAccounts(IdentityService& identity, const Request& r) {
   return Json(200, {{"items", items}});
 }
 
+Response GetAccount(IdentityService& identity, const Request& r, const std::string& id) {
+  auto account = identity.GetAccount(ParseId(id));
+  // Someone else's organisation is as good as absent: no hint that it exists.
+  if (account.ok() && !r.principal.all_organisations && account->organisation != r.principal.organisation) {
+    account = Error(errc::kNotFound, "There is no such account");
+  }
+  if (!account.ok()) return http::ErrorResponse(account.error(), r.request_id);
+  return Json(200, ToJson(*account));
+}
+
 Response CreateAccount(IdentityService& identity, const Request& r) {
   auto body = http::ParseJsonObject(r);
   if (!body.ok()) return http::ErrorResponse(body.error(), r.request_id);
@@ -134,6 +144,9 @@ Status AddRoutes(http::Router& router, IdentityService& identity) {
   DZONG_TRY(router.Add({"GET", "/api/v1/accounts", "accounts.read", "identity.accounts_list",
                         [s](const Request& r, const http::PathParams&) { return ListAccounts(*s, r); },
                         "list accounts"}));
+  DZONG_TRY(router.Add({"GET", "/api/v1/accounts/{id}", "accounts.read", "identity.account_read",
+                        [s](const Request& r, const http::PathParams& p) { return GetAccount(*s, r, p.at("id")); },
+                        "get an account"}));
   DZONG_TRY(router.Add({"POST", "/api/v1/accounts", "accounts.manage", "identity.account_create",
                         [s](const Request& r, const http::PathParams&) { return CreateAccount(*s, r); },
                         "create an account"}));
