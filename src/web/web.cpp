@@ -140,13 +140,40 @@ http::Response Web::Page(const http::Request& request, const std::string& page, 
 
 http::Response Web::Invalid(const http::Request& request, const std::string& page, const std::string& title_key,
                             json context, const Error& error) const {
+  // Messages come from the catalogue by rule, then by error code; a message
+  // only the service wrote (in English) is marked as English.
+  const json& t = impl_->catalogues.at(Language(request));
+  const std::string lang = Language(request);
+  const auto translate = [&](const std::string& rule, const std::string& fallback) {
+    json item = json::object();
+    const auto lookup = [&](const std::string& key) -> std::string {
+      const auto it = t.find(key);
+      return it != t.end() && it->is_string() ? it->get_ref<const std::string&>() : std::string();
+    };
+    const std::string by_rule = lookup("err." + rule);
+    const std::string by_code = lookup("err." + error.code);
+    if (!by_rule.empty() || !by_code.empty()) {
+      item.emplace("message", by_rule.empty() ? by_code : by_rule);
+      item.emplace("lang", false);
+    } else {
+      item.emplace("message", fallback);
+      item.emplace("lang", lang == "en" ? json(false) : json("en"));
+    }
+    return item;
+  };
   json errors = json::array();
   json by_field = json::object();
   for (const FieldError& f : error.fields) {
-    errors.push_back({{"field", f.field}, {"message", f.message}});
-    by_field[f.field] = f.message;
+    json item = translate(f.rule, f.message);
+    item.emplace("field", f.field);
+    by_field.emplace(f.field, item.at("message"));
+    errors.push_back(std::move(item));
   }
-  if (errors.empty()) errors.push_back({{"field", ""}, {"message", error.message}});
+  if (errors.empty()) {
+    json item = translate("", error.message);
+    item.emplace("field", "");
+    errors.push_back(std::move(item));
+  }
   context["errors"] = errors;
   context["has_errors"] = true;
   context["error"] = by_field;

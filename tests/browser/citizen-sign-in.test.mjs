@@ -38,6 +38,14 @@ test('citizen signs in and out', async (t) => {
     assert.ok(!signedIn.some((l) => l.href === '/admin/accounts'), `no "Administration" link for a citizen: ${JSON.stringify(signedIn)}`);
     assert.ok(!signedIn.some((l) => l.href === '/sign-in'), `no "Sign in" link when signed in: ${JSON.stringify(signedIn)}`);
 
+    // Administration needs accounts.read, which a citizen does not have.
+    res = await page.goto('/admin/accounts');
+    assert.equal(res.status(), 403, 'a citizen is refused /admin/accounts');
+    assert.equal(pathOf(page), '/admin/accounts');
+    assert.ok(await page.locator('main h1').count() === 1 && await page.locator('header, footer').count() === 2,
+      'the refusal is a page in the layout');
+    await navigate(page, () => page.click('header a[href="/account"]'));
+
     await signOut(page);
     assert.equal(pathOf(page), '/', 'signing out lands on the home page');
     const signedOut = await headerLinks(page);

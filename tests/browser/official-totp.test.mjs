@@ -33,7 +33,9 @@ test('official enrols TOTP and signs in with a code', async (t) => {
   try {
     // First sign-in: the password, then the authenticator set-up.
     let res = await signIn(page, DEMO.agencyAdmin);
-    assert.equal(pathOf(page), '/account/totp', 'an official without TOTP is sent to /account/totp');
+    assert.equal(pathOf(page), '/account/totp', pathOf(page) === '/sign-in/totp'
+      ? 'karma.dorji already has TOTP in this database: with TEST_POSTGRES_URL, give each run a fresh database'
+      : 'an official without TOTP is sent to /account/totp');
     assert.equal(res.status(), 200);
     await checkPageStep(t, page, 'totp-enrol');
     assert.ok(await page.locator('main .dzong-qr svg, main svg, main img').count() >= 1, 'the enrolment page shows a QR code');
@@ -100,6 +102,31 @@ test('official enrols TOTP and signs in with a code', async (t) => {
     await checkAxeStep(t, page, 'totp-replayed');
     await navigate(page, () => page.goto('/account'));
     assert.notEqual(pathOf(page), '/account', 'without a valid code the account stays closed');
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('platform administrator sees the accounts of every organisation', async (t) => {
+  const page = await dzong.newPage();
+  try {
+    await signIn(page, DEMO.platformAdmin);
+    assert.equal(pathOf(page), '/account/totp', 'a platform administrator without TOTP is sent to /account/totp');
+    const secret = (await page.textContent('#totp-secret')).trim();
+    await submitCode(page, totp(secret));
+    assert.equal(pathOf(page), '/account', 'enrolled');
+
+    const res = await navigate(page, () => page.click('header a[href="/admin/accounts"]'));
+    assert.equal(res.status(), 200, 'GET /admin/accounts');
+    const table = await accountRows(page);
+    const orgColumn = table.headers.find((h) => /organisation/i.test(h));
+    const userColumn = table.headers.find((h) => /username/i.test(h));
+    const usernames = table.rows.map((r) => r[userColumn]);
+    for (const who of Object.values(DEMO)) assert.ok(usernames.includes(who.username), `${who.username} is listed: ${usernames}`);
+    const orgs = new Set(table.rows.map((r) => r[orgColumn]));
+    assert.ok(orgs.has('DCRC') && orgs.has('GOVTECH'), `accounts of several organisations: ${[...orgs]}`);
+    assert.doesNotMatch(table.caption ?? '', /DCRC|GOVTECH/, `the caption is not limited to one organisation: ${table.caption}`);
+    await checkAxeStep(t, page, 'admin-accounts-all');
   } finally {
     await page.context().close();
   }

@@ -22,6 +22,9 @@ async function errorState(page) {
       const error = document.getElementById(`${id}-error`);
       return {
         error: error ? error.textContent.replace(/\s+/g, ' ').trim() : null,
+        // The message without its visually hidden "Error:" prefix.
+        message: error ? [...error.childNodes].filter((n) => !n.classList?.contains('govuk-visually-hidden'))
+          .map((n) => n.textContent).join('').replace(/\s+/g, ' ').trim() : null,
         describedBy: input?.getAttribute('aria-describedby') ?? null,
         inputHasErrorClass: input?.classList.contains('govuk-input--error') ?? false,
         groupHasErrorClass: input?.closest('.govuk-form-group')?.classList.contains('govuk-form-group--error') ?? false,
@@ -40,11 +43,30 @@ async function errorState(page) {
   });
 }
 
+const TIBETAN = /[\u0F00-\u0FFF]/;
+
+/** Text shown on a Dzongkha page is in Dzongkha (Tibetan script); on an English page, it is not. */
+function assertLanguage(text, lang, what) {
+  if (lang === 'dz') assert.match(text ?? '', TIBETAN, `${what} is in Dzongkha on a Dzongkha page: "${text}"`);
+  else assert.doesNotMatch(text ?? '', TIBETAN, `${what} is in English on an English page: "${text}"`);
+}
+
 function assertSummary(state, where) {
   assert.ok(state.summary, `${where}: a .govuk-error-summary is shown`);
   assert.ok(state.summaryHasAlert, `${where}: the error summary is announced (role=alert)`);
   assert.ok(state.links.length >= 1, `${where}: the error summary lists the error(s) as links`);
-  for (const l of state.links) assert.ok(l.targetExists, `${where}: error summary link ${l.href} ("${l.text}") points at a field on the page`);
+  for (const l of state.links) {
+    assert.ok(l.targetExists, `${where}: error summary link ${l.href} ("${l.text}") points at a field on the page`);
+  }
+}
+
+/** As a subtest (reported on its own, the test goes on): the summary and field errors are in the page's language. */
+function checkMessagesLanguage(t, state, where, lang) {
+  return t.test(`${where}: messages in ${lang === 'dz' ? 'Dzongkha' : 'English'}`, () => {
+    assertLanguage(state.summaryTitle, lang, `the error summary's title`);
+    for (const l of state.links) assertLanguage(l.text, lang, `the error summary's message for ${l.href}`);
+    for (const f of ['username', 'password']) if (state[f].message) assertLanguage(state[f].message, lang, `the #${f} field error`);
+  });
 }
 
 test('wrong password shows the error summary', async (t) => {
@@ -55,6 +77,7 @@ test('wrong password shows the error summary', async (t) => {
     assert.equal(pathOf(page), '/sign-in', 'the form is shown again at /sign-in');
     const state = await errorState(page);
     assertSummary(state, 'wrong password (en)');
+    await checkMessagesLanguage(t, state, 'wrong password', 'en');
     assert.equal(state.username.value, DEMO.citizen.username, 'the username is kept');
     assert.equal(state.password.value, '', 'the password is not sent back');
     await checkAxeStep(t, page, 'wrong-password');
@@ -64,7 +87,9 @@ test('wrong password shows the error summary', async (t) => {
     const dz = await signIn(page, { username: DEMO.citizen.username, password: 'not-the-password' });
     assert.equal(dz.status(), 422);
     assert.equal(await page.getAttribute('html', 'lang'), 'dz');
-    assertSummary(await errorState(page), 'wrong password (dz)');
+    const dzState = await errorState(page);
+    assertSummary(dzState, 'wrong password (dz)');
+    await checkMessagesLanguage(t, dzState, 'wrong password', 'dz');
     await checkAxeStep(t, page, 'wrong-password');
     await switchLanguage(page);
 
@@ -83,6 +108,7 @@ test('a malformed Citizenship ID shows a field error naming the rule', async (t)
     assert.equal(res.status(), 422, 'a malformed CID answers 422');
     const state = await errorState(page);
     assertSummary(state, 'malformed CID (en)');
+    await checkMessagesLanguage(t, state, 'malformed CID', 'en');
     assert.ok(state.username.error, `a field error is shown for #username: ${JSON.stringify(state.username)}`);
     assert.match(state.username.error, /\b11\b/, 'the field error names the rule (11 digits)');
     assert.match(state.username.error, /digit/i, 'the field error names the rule (11 digits)');
@@ -97,6 +123,7 @@ test('a malformed Citizenship ID shows a field error naming the rule', async (t)
     assert.equal(dz.status(), 422);
     const dzState = await errorState(page);
     assertSummary(dzState, 'malformed CID (dz)');
+    await checkMessagesLanguage(t, dzState, 'malformed CID', 'dz');
     assert.ok(dzState.username.error, 'a field error is shown for #username in Dzongkha');
     assert.match(dzState.username.error, /11|༡༡/, `the Dzongkha field error names the rule (11 digits): ${dzState.username.error}`);
     await checkAxeStep(t, page, 'malformed-cid');

@@ -31,6 +31,11 @@ std::string CodeFor(const std::string& secret_base32, int steps_ahead = 0) {
 
 class IdentityTest : public ::testing::Test {
  protected:
+  static HttpResponse SignInTo(Browser& b, const std::string& user, const std::string& password) {
+    b.Get("/sign-in");
+    return b.Post("/sign-in", {{"username", user}, {"password", password}});
+  }
+
   HttpResponse SignIn(Browser& b, const std::string& user, const std::string& password) {
     b.Get("/sign-in");
     return b.Post("/sign-in", {{"username", user}, {"password", password}});
@@ -133,9 +138,16 @@ TEST_F(IdentityTest, RepeatedFailuresLockTheAccountAndAreLogged) {
 TEST_F(IdentityTest, ManyAttemptsFromOneAddressAreThrottledBeforeAnyHashing) {
   Browser b(server_.port());
   HttpResponse last;
-  for (int i = 0; i < 12; ++i) last = SignIn(b, fmt::format("1141000{}", 1000 + i), "Some-Password-2026");
+  for (int i = 0; i < 51; ++i) last = SignIn(b, fmt::format("1141000{}", 1000 + i), "Some-Password-2026");
   EXPECT_EQ(last.status, 422);
   EXPECT_NE(last.body.find("Too many sign-in attempts"), std::string::npos);
+  // Correct sign-ins from a busy address (a community centre) never count.
+  TestServer centre;
+  Browser desk(centre.port());
+  for (int i = 0; i < 15; ++i) {
+    ASSERT_EQ(SignInTo(desk, kCitizen, kCitizenPassword).status, 303) << "sign-in " << i;
+    desk.Post("/sign-out", {});
+  }
 }
 
 TEST_F(IdentityTest, OfficialEnrolsTotpThenSignsInWithACodeAndCannotReplayIt) {

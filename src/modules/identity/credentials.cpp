@@ -80,7 +80,7 @@ std::string QrSvg(const std::string& text) {
   const int width = code->width;
   const int size = width + 8;
   std::string svg = fmt::format(
-      R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {0}" width="{1}" height="{1}" role="img" shape-rendering="crispEdges">)",
+      R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {0}" width="{1}" height="{1}" aria-hidden="true" focusable="false" shape-rendering="crispEdges">)",
       size, size * 5);
   svg += fmt::format(R"(<rect width="{0}" height="{0}" fill="#fff"/><path fill="#000" d=")", size);
   for (int y = 0; y < width; ++y) {

@@ -130,7 +130,10 @@ struct Policy {
   std::chrono::hours session_absolute{12};
   int lock_after_failures = 5;
   std::chrono::minutes lock_for{15};
-  int attempts_per_window = 10;  ///< per account and per address
+  int failures_per_account = 10;  ///< failed sign-ins in a window before the account's are refused
+  /// Failed sign-ins from one network address in a window. Higher than per
+  /// account: a community centre signs many people in from one address.
+  int failures_per_address = 50;
   std::chrono::minutes throttle_window{15};
   std::chrono::minutes reset_token_life{30};
   /// Argon2id at libsodium's minimum cost instead of the interactive one.
@@ -189,7 +192,8 @@ class IdentityService {
   Result<std::string> Seed(bool demo);
 
  private:
-  Status CheckThrottle(db::Connection& c, const std::string& subject);
+  Status CheckThrottle(db::Connection& c, const std::string& subject, int limit);
+  Status CountFailure(db::Connection& c, const std::string& subject);
   Status RecordSecurityEvent(db::Connection& c, const std::string& event, std::optional<std::int64_t> account,
                              const std::string& remote, const std::string& detail);
   std::string Hash(const std::string& password) const;

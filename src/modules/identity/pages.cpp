@@ -27,14 +27,21 @@ class Pages {
  public:
   Pages(IdentityService& identity, web::Web& web) : identity_(identity), web_(web) {}
 
-  Response SignInForm(const Request& r) { return web_.Page(r, "sign_in", "sign_in_title", json::object()); }
+  /// A path on this site to go back to after signing in, or empty.
+  static std::string SafeReturn(const std::string& path) {
+    return !path.empty() && path[0] == '/' && !path.starts_with("//") && path.find('\\') == std::string::npos ? path : "";
+  }
+
+  Response SignInForm(const Request& r) {
+    return web_.Page(r, "sign_in", "sign_in_title", {{"return_to_after", SafeReturn(r.QueryParam("return").value_or(""))}});
+  }
 
   Response SignIn(const Request& r) {
     auto form = web_.ReadForm(r);
     if (!form.ok()) return FormError(r, form.error());
     const std::string username = Field(*form, "username");
     const std::string password = Field(*form, "password");
-    json context = {{"values", {{"username", username}}}};
+    json context = {{"values", {{"username", username}}}, {"return_to_after", SafeReturn(Field(*form, "return"))}};
     std::vector<FieldError> errors;
     if (username.empty()) {
       errors.push_back({"username", "required", web_.Text(r, "username_label") + ": " + Missing(r)});
@@ -52,7 +59,11 @@ class Pages {
       if (e.fields.empty()) e.fields.push_back({"password", "refused", e.message});
       return web_.Invalid(r, "sign_in", "sign_in_title", context, e);
     }
-    const std::string next = session->needs_totp ? "/sign-in/totp" : session->needs_enrolment ? "/account/totp" : "/account";
+    const std::string back = SafeReturn(Field(*form, "return"));
+    const std::string next = session->needs_totp        ? "/sign-in/totp"
+                             : session->needs_enrolment ? "/account/totp"
+                             : back.empty()             ? "/account"
+                                                        : back;
     Response res = web::Web::Redirect(next);
     res.SetHeader("Set-Cookie", web_.SessionCookie(session->raw_id));
     return res;

@@ -136,13 +136,18 @@ Result<Caller> IdentityService::LoadCaller(std::int64_t account_id) {
   });
 }
 
-Status IdentityService::CheckThrottle(db::Connection& c, const std::string& subject) {
+Status IdentityService::CheckThrottle(db::Connection& c, const std::string& subject, int limit) {
   const auto now = clock_.Now();
-  DZONG_ASSIGN_OR_RETURN(int attempts,
-                         store::CountAttempt(c, subject, FormatUtc(now), FormatUtc(now - policy_.throttle_window)));
-  if (attempts > policy_.attempts_per_window) {
+  DZONG_ASSIGN_OR_RETURN(int failures, store::RecentAttempts(c, subject, FormatUtc(now - policy_.throttle_window)));
+  if (failures >= limit) {
     return Error(errc::kThrottled, "Too many sign-in attempts. Wait 15 minutes and try again.");
   }
+  return {};
+}
+
+Status IdentityService::CountFailure(db::Connection& c, const std::string& subject) {
+  const auto now = clock_.Now();
+  DZONG_TRY(store::CountAttempt(c, subject, FormatUtc(now), FormatUtc(now - policy_.throttle_window)));
   return {};
 }
 
@@ -168,10 +173,11 @@ Result<NewSession> IdentityService::StartSession(db::Connection& c, const Accoun
 
 Result<NewSession> IdentityService::SignIn(const std::string& username, const std::string& password,
                                            const std::string& remote, const std::string& user_agent) {
-  // Count the attempt before any hashing, so that refused attempts cost no CPU.
-  DZONG_TRY(db_.Write([&](db::Connection& c) -> Status {
-    DZONG_TRY(CheckThrottle(c, "address:" + remote));
-    return CheckThrottle(c, "account:" + username);
+  // Refuse before any hashing, so that a refused attempt costs no CPU. Only
+  // failures count: people signing in correctly are never held back.
+  DZONG_TRY(db_.Read([&](db::Connection& c) -> Status {
+    DZONG_TRY(CheckThrottle(c, "address:" + remote, policy_.failures_per_address));
+    return CheckThrottle(c, "account:" + username, policy_.failures_per_account);
   }));
   DZONG_ASSIGN_OR_RETURN(auto row, db_.ReadValue<std::optional<store::AccountRow>>([&](db::Connection& c) {
                            return store::FindAccountByUsername(c, username);
@@ -192,6 +198,10 @@ Result<NewSession> IdentityService::SignIn(const std::string& username, const st
                row->password_hash && row->account.status == "active";
   }
   if (!verified) {
+    DZONG_TRY(db_.Write([&](db::Connection& c) -> Status {
+      DZONG_TRY(CountFailure(c, "address:" + remote));
+      return CountFailure(c, "account:" + username);
+    }));
     if (row) {
       DZONG_TRY(db_.Write([&](db::Connection& c) -> Status {
         DZONG_ASSIGN_OR_RETURN(int failures, store::AddFailure(c, row->account.id));

@@ -157,6 +157,14 @@ Result<int> CountAttempt(db::Connection& c, const std::string& subject, const st
   return 1;
 }
 
+Result<int> RecentAttempts(db::Connection& c, const std::string& subject, const std::string& window_start) {
+  const Value params[] = {subject, window_start};
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query("SELECT attempts FROM sign_in_throttle WHERE subject = ? AND "
+                                                "window_start >= ?",
+                                                params));
+  return rows.empty() ? 0 : static_cast<int>(rows[0].Int(0));
+}
+
 Status ClearThrottle(db::Connection& c, const std::string& subject) {
   const Value params[] = {subject};
   DZONG_TRY(c.Execute("DELETE FROM sign_in_throttle WHERE subject = ?", params));

@@ -37,6 +37,8 @@ Status SetTotpStep(db::Connection& c, std::int64_t account_id, std::int64_t step
 /// Adds one attempt for `subject` and returns the attempts in the window.
 Result<int> CountAttempt(db::Connection& c, const std::string& subject, const std::string& now,
                          const std::string& window_start);
+/// Failed attempts for `subject` since `window_start`, without counting one.
+Result<int> RecentAttempts(db::Connection& c, const std::string& subject, const std::string& window_start);
 Status ClearThrottle(db::Connection& c, const std::string& subject);
 Status InsertSecurityEvent(db::Connection& c, const std::string& at, const std::string& event,
                            std::optional<std::int64_t> account, const std::string& remote, const std::string& detail);
