@@ -29,6 +29,12 @@ void EnsureSodium() {
 
 }  // namespace
 
+std::string Sha256(std::string_view data) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+}
+
 std::string Sha256Hex(std::string_view data) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
@@ -146,6 +152,23 @@ bool PasswordVerify(std::string_view hash, std::string_view password) {
   EnsureSodium();
   const std::string terminated(hash);
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
+}
+
+KeyPair Ed25519KeyPair() {
+  EnsureSodium();
+  KeyPair pair{std::string(crypto_sign_PUBLICKEYBYTES, '\0'), std::string(crypto_sign_SECRETKEYBYTES, '\0')};
+  crypto_sign_keypair(reinterpret_cast<unsigned char*>(pair.public_key.data()),
+                      reinterpret_cast<unsigned char*>(pair.secret_key.data()));
+  return pair;
+}
+
+std::string Ed25519Sign(std::string_view secret_key, std::string_view message) {
+  EnsureSodium();
+  std::string signature(crypto_sign_BYTES, '\0');
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       reinterpret_cast<const unsigned char*>(secret_key.data()));
+  return signature;
 }
 
 bool Ed25519Verify(std::string_view public_key, std::string_view message, std::string_view signature) {

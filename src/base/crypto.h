@@ -7,6 +7,9 @@
 
 namespace dzong {
 
+/// SHA-256 of `data`, as 32 raw bytes.
+std::string Sha256(std::string_view data);
+
 /// Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
@@ -34,6 +37,14 @@ std::string PasswordHash(std::string_view password);
 /// when there is no account (verification cost follows the stored hash).
 std::string PasswordHashFast(std::string_view password);
 bool PasswordVerify(std::string_view hash, std::string_view password);
+
+/// A new Ed25519 key pair, raw bytes (32-byte public, 64-byte secret).
+struct KeyPair {
+  std::string public_key;
+  std::string secret_key;
+};
+KeyPair Ed25519KeyPair();
+std::string Ed25519Sign(std::string_view secret_key, std::string_view message);
 
 /// Ed25519 signature check (libsodium). Keys and signatures are raw bytes.
 bool Ed25519Verify(std::string_view public_key, std::string_view message, std::string_view signature);

@@ -111,7 +111,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(identity::AddPages(p->router, *p->identity, *p->web));
 
   p->metrics.SetRoutes(RouteLabels(p->router));
-  p->authenticator = std::make_unique<identity::Authenticator>(*p->identity, config.operator_token);
+  p->authenticator = std::make_unique<identity::Authenticator>(*p->identity, p->clock, config.operator_token);
   p->dispatcher = std::make_unique<http::Dispatcher>(p->router, p->metrics, *p->authenticator,
                                                      config.access_log ? p->log : nullptr);
   web::Web* shell = p->web.get();

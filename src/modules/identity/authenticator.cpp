@@ -3,6 +3,7 @@
 #include "modules/identity/authenticator.h"
 
 #include "base/crypto.h"
+#include "modules/identity/message_signature.h"
 #include "web/web.h"
 
 namespace dzong::identity {
@@ -25,8 +26,8 @@ http::Principal FromCaller(const Caller& caller) {
 
 }  // namespace
 
-Authenticator::Authenticator(IdentityService& identity, std::string operator_token)
-    : identity_(identity), operator_token_(std::move(operator_token)) {}
+Authenticator::Authenticator(IdentityService& identity, const Clock& clock, std::string operator_token)
+    : identity_(identity), clock_(clock), operator_token_(std::move(operator_token)) {}
 
 http::Principal Authenticator::Anonymous() const {
   http::Principal anonymous;
@@ -35,6 +36,12 @@ http::Principal Authenticator::Anonymous() const {
 }
 
 Result<http::Principal> Authenticator::Authenticate(const http::Request& request) const {
+  if (!request.HeaderValue("Signature-Input").empty()) {
+    DZONG_ASSIGN_OR_RETURN(SignedRequest signed_request, ParseSignedRequest(request, clock_.Now()));
+    DZONG_ASSIGN_OR_RETURN(Caller caller, identity_.AuthenticateSystem(signed_request.key_id, signed_request.base,
+                                                                      signed_request.signature));
+    return FromCaller(caller);
+  }
   const std::string_view authorization = request.HeaderValue("Authorization");
   if (!authorization.empty()) {
     constexpr std::string_view kBearer = "Bearer ";

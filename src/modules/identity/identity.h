@@ -180,6 +180,12 @@ class IdentityService {
   /// The caller behind a bearer token, with permissions narrowed to its scopes.
   Result<Caller> AuthenticateToken(const std::string& raw_token);
 
+  /// The agency system that signed a request (RFC 9421, Ed25519), checked
+  /// against its registered public key. The caller has already parsed and
+  /// time-checked the signature input.
+  Result<Caller> AuthenticateSystem(const std::string& key_id, const std::string& signature_base,
+                                    const std::string& signature);
+
   // Roles.
   Result<Grant> GrantRole(const Caller& actor, std::int64_t account_id, const std::string& role);
   Result<Grant> ApproveGrant(const Caller& actor, std::int64_t grant_id);

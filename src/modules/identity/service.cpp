@@ -420,6 +420,19 @@ Result<Caller> IdentityService::AuthenticateToken(const std::string& raw_token) 
   return caller;
 }
 
+Result<Caller> IdentityService::AuthenticateSystem(const std::string& key_id, const std::string& signature_base,
+                                                  const std::string& signature) {
+  DZONG_ASSIGN_OR_RETURN(auto row, db_.ReadValue<std::optional<store::AccountRow>>([&](db::Connection& c) {
+                           return store::FindAccountByUsername(c, key_id);
+                         }));
+  const auto key = row && row->public_key ? Base64Decode(*row->public_key) : std::nullopt;
+  if (!row || row->account.kind != AccountKind::kSystem || row->account.status != "active" || !key ||
+      !Ed25519Verify(*key, signature_base, signature)) {
+    return Error(dzong::errc::kUnauthenticated, "request signature: not valid for a registered system");
+  }
+  return LoadCaller(row->account.id);
+}
+
 Result<Grant> IdentityService::GrantRole(const Caller& actor, std::int64_t account_id, const std::string& role) {
   if (!actor.Has("roles.grant")) return Error(dzong::errc::kForbidden, "You may not grant roles");
   return db_.WriteValue<Grant>([&](db::Connection& c) -> Result<Grant> {

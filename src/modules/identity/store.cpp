@@ -12,7 +12,7 @@ Value Nullable(const std::optional<std::string>& v) {
 
 constexpr char kAccountColumns[] =
     "id, kind, username, display_name, organisation, totp_secret, status, language, created_at, password_hash, "
-    "totp_last_step, locked_until";
+    "totp_last_step, locked_until, public_key";
 
 AccountKind KindFrom(const std::string& text) {
   if (text == "official") return AccountKind::kOfficial;
@@ -28,6 +28,7 @@ AccountRow FromRow(const db::Row& r) {
   row.password_hash = r.OptText(9);
   row.totp_last_step = r.Int(10);
   row.locked_until = r.OptText(11);
+  row.public_key = r.OptText(12);
   return row;
 }
 

@@ -17,6 +17,7 @@ struct AccountRow {
   std::optional<std::string> totp_secret;
   std::int64_t totp_last_step = 0;
   std::optional<std::string> locked_until;
+  std::optional<std::string> public_key;  ///< base64 Ed25519, systems only
 };
 
 Result<std::optional<AccountRow>> FindAccount(db::Connection& c, std::int64_t id);
