@@ -1,5 +1,7 @@
 #include "web/web.h"
 
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -39,6 +41,20 @@ std::string ContentType(const std::string& name) {
 }
 
 }  // namespace
+
+std::string BhutanTime(const std::string& utc) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
+  if (std::sscanf(utc.c_str(), "%4d-%2d-%2dT%2d:%2d", &y, &mo, &d, &h, &mi) != 5) return utc;
+  using namespace std::chrono;
+  const sys_days day{year{y} / month{static_cast<unsigned>(mo)} / static_cast<unsigned>(d)};
+  const auto local = day + hours{h + 6} + minutes{mi};
+  const auto local_day = floor<days>(local);
+  const year_month_day ymd{local_day};
+  const hh_mm_ss time{local - local_day};
+  return fmt::format("{:02d}-{:02d}-{} {:02d}:{:02d}", static_cast<unsigned>(ymd.day()),
+                     static_cast<unsigned>(ymd.month()), static_cast<int>(ymd.year()), time.hours().count(),
+                     time.minutes().count());
+}
 
 struct Web::Impl {
   std::map<std::string, std::string> templates;  ///< name without .mustache → source

@@ -25,6 +25,10 @@ inline constexpr char kLanguageCookie[] = "dzong_lang";
 /// The fields of a submitted form, percent-decoded.
 using Form = std::map<std::string, std::string, std::less<>>;
 
+/// A stored UTC time ("2026-11-29T15:58:30.123456Z") as people in Bhutan
+/// read it: "29-11-2026 21:58" in Bhutan Time (UTC+6, no daylight saving).
+std::string BhutanTime(const std::string& utc);
+
 class Web {
  public:
   /// `assets_dir` holds the files scripts/build-assets made, with manifest.json.

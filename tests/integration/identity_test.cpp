@@ -230,7 +230,8 @@ TEST_F(IdentityTest, AgencyAdministratorCannotGrantOutsideTheirOrganisation) {
   EXPECT_EQ(Count("SELECT COUNT(*) FROM role_grants WHERE role = 'officer' AND granted_by = 'karma.dorji'"), 0);
   // The list shows only the administrator's own organisation.
   auto list = client->Get("/api/v1/accounts", {{"Authorization", "Bearer " + token}});
-  for (const auto& a : json::parse(list.body)["items"]) EXPECT_EQ(a["organisation"], "DCRC");
+  const json listed = json::parse(list.body);
+  for (const auto& a : listed["items"]) EXPECT_EQ(a["organisation"], "DCRC");
 }
 
 TEST_F(IdentityTest, PlatformAdministratorRoleNeedsASecondAdministrator) {

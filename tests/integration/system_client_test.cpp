@@ -73,7 +73,8 @@ TEST_F(SystemClientTest, SignedRequestIsAcceptedAsTheSystem) {
   auto client = server_.Client();
   auto r = client->Get("/api/v1/accounts", Sign("GET", "/api/v1/accounts", ""));
   ASSERT_EQ(r.status, 200) << r.body;
-  for (const auto& a : json::parse(r.body)["items"]) EXPECT_EQ(a["organisation"], "DCRC");
+  const json listed = json::parse(r.body);
+  for (const auto& a : listed["items"]) EXPECT_EQ(a["organisation"], "DCRC");
   EXPECT_EQ(client->Get("/api/v1/accounts").status, 401);
 }
 

@@ -135,8 +135,8 @@ class Pages {
     json session_rows = json::array();
     if (sessions.ok()) {
       for (const auto& s : *sessions) {
-        session_rows.push_back({{"created_at", s.created_at.substr(0, 16)},
-                                {"last_seen_at", s.last_seen_at.substr(0, 16)},
+        session_rows.push_back({{"created_at", web::BhutanTime(s.created_at)},
+                                {"last_seen_at", web::BhutanTime(s.last_seen_at)},
                                 {"remote", s.remote},
                                 {"current", s.current}});
       }
@@ -146,7 +146,7 @@ class Pages {
     if (tokens.ok()) {
       for (const auto& t : *tokens) {
         token_rows.push_back({{"id", t.id}, {"name", t.name}, {"scopes", t.scopes},
-                              {"expires_at", t.expires_at.substr(0, 10)}, {"revoked", t.revoked}});
+                              {"expires_at", web::BhutanTime(t.expires_at)}, {"revoked", t.revoked}});
       }
     }
     context["tokens"] = token_rows;
@@ -212,10 +212,18 @@ class Pages {
     return web::Web::Redirect("/sign-in");
   }
 
-  Response Administration(const Request& r, json extra = json::object()) {
+  Response Administration(const Request& r) {
+    auto context = AdminContext(r);
+    if (!context.ok()) return web_.ErrorPage(r, context.error(), 500);
+    return web_.Page(r, "admin_accounts", "administration", *context);
+  }
+
+  /// What the administration page shows: the organisation's accounts, the
+  /// roles to grant, and grants waiting for a second administrator.
+  Result<json> AdminContext(const Request& r) {
     const std::optional<std::string> scope = r.principal.all_organisations ? std::nullopt : r.principal.organisation;
     auto accounts = identity_.ListAccounts(scope);
-    if (!accounts.ok()) return web_.ErrorPage(r, accounts.error(), 500);
+    if (!accounts.ok()) return accounts.error();
     json rows = json::array();
     for (const auto& a : *accounts) {
       rows.push_back({{"display_name", a.display_name}, {"username", a.username},
@@ -223,14 +231,59 @@ class Pages {
     }
     auto roles = identity_.RoleCodes();
     auto pending = identity_.ListGrants(std::nullopt, "pending");
-    json context = std::move(extra);
+    json context = json::object();
     context["accounts"] = rows;
     context["organisation"] = scope.value_or("");
     context["roles"] = roles.ok() ? json(*roles) : json::array();
-    context["pending_count"] = pending.ok() && !pending->empty() && r.principal.May("roles.approve")
-                                   ? json(std::to_string(pending->size()))
-                                   : json(false);
-    return web_.Page(r, "admin_accounts", "administration", context);
+    const bool approver = r.principal.May("roles.approve");
+    context["pending_count"] = pending.ok() && !pending->empty() && approver ? json(std::to_string(pending->size()))
+                                                                            : json(false);
+    json waiting = json::array();
+    if (approver && pending.ok()) {
+      for (const auto& g : *pending) {
+        std::string who = std::to_string(g.account_id);
+        for (const auto& a : *accounts) {
+          if (a.id == g.account_id) who = a.username;
+        }
+        waiting.push_back({{"id", g.id}, {"account", who}, {"role", g.role}, {"granted_by", g.granted_by},
+                           {"own", g.granted_by == r.principal.id}});
+      }
+    }
+    context["pending"] = waiting;
+    context["may_create"] = r.principal.May("accounts.manage");
+    context["own_organisation"] = r.principal.organisation.value_or("");
+    context["any_organisation"] = r.principal.all_organisations;
+    return context;
+  }
+
+  Response CreateAccount(const Request& r) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    NewAccount input;
+    input.kind = Field(*form, "kind") == "citizen" ? AccountKind::kCitizen : AccountKind::kOfficial;
+    input.username = Field(*form, "username");
+    input.display_name = Field(*form, "display_name");
+    input.password = Field(*form, "password");
+    std::string organisation = r.principal.all_organisations ? Field(*form, "organisation")
+                                                             : r.principal.organisation.value_or("");
+    if (input.kind == AccountKind::kOfficial && !organisation.empty()) input.organisation = organisation;
+    auto created = identity_.CreateAccount(input, r.principal.id);
+    if (!created.ok()) return AdminInvalid(r, created.error());
+    return web::Web::Redirect("/admin/accounts");
+  }
+
+  Response Approve(const Request& r, const std::string& id) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    auto caller = identity_.LoadCaller(r.principal.account_id);
+    if (!caller.ok()) return web_.ErrorPage(r, caller.error(), 403);
+    auto approved = identity_.ApproveGrant(*caller, ParseId(id));
+    if (!approved.ok()) {
+      Error e = approved.error();
+      if (e.fields.empty()) e.fields.push_back({"account", "refused", e.message});
+      return AdminInvalid(r, e);
+    }
+    return web::Web::Redirect("/admin/accounts");
   }
 
   Response Grant(const Request& r) {
@@ -269,11 +322,11 @@ class Pages {
     return web_.ErrorPage(r, e, e.code == "identity.csrf_failed" ? 422 : 415);
   }
 
+  /// The administration page again, with the problem at the top.
   Response AdminInvalid(const Request& r, const Error& e) {
-    Response page = Administration(r);
-    Response invalid = web_.Invalid(r, "admin_accounts", "administration", json::object(), e);
-    (void)page;
-    return invalid;
+    auto context = AdminContext(r);
+    if (!context.ok()) return web_.ErrorPage(r, context.error(), 500);
+    return web_.Invalid(r, "admin_accounts", "administration", *context, e);
   }
 
   IdentityService& identity_;
@@ -315,6 +368,11 @@ Status AddPages(http::Router& router, IdentityService& identity, web::Web& web) 
                         [pages](const Request& r, const http::PathParams&) { return pages->Administration(r); },
                         "accounts of the administrator's organisation"}));
   DZONG_TRY(router.Add({"POST", "/admin/grants", "roles.grant", "identity.role_grant", page(&Pages::Grant), "grant a role"}));
+  DZONG_TRY(router.Add({"POST", "/admin/accounts", "accounts.manage", "identity.account_create",
+                        page(&Pages::CreateAccount), "create an account"}));
+  DZONG_TRY(router.Add({"POST", "/admin/grants/{id}/approve", "roles.approve", "identity.role_approve",
+                        [pages](const Request& r, const http::PathParams& p) { return pages->Approve(r, p.at("id")); },
+                        "approve a role grant as the second administrator"}));
   return {};
 }
 
