@@ -295,6 +295,43 @@ TEST_F(IdentityTest, AccountsApiValidatesAndWritesNothingOnBadInput) {
   EXPECT_EQ(ok.status, 201) << ok.body;
 }
 
+TEST_F(IdentityTest, AdministratorsCreateAccountsAndApproveEachOthersGrantsOnThePages) {
+  // Officials enrol TOTP at their first sign-in.
+  const auto sign_in_official = [&](Browser& b, const std::string& user, const std::string& password) {
+    ASSERT_EQ(SignIn(b, user, password).Header("location"), "/account/totp");
+    const std::string secret = Browser::Between(b.Get("/account/totp").body, "id=\"totp-secret\">", "<");
+    ASSERT_EQ(b.Post("/account/totp", {{"secret", secret}, {"code", CodeFor(secret)}}).status, 303);
+  };
+  Browser maker(server_.port());
+  sign_in_official(maker, "tshering.yangzom", "Platform-Admin-2026");
+  ASSERT_EQ(maker.Get("/admin/accounts").status, 200);
+  auto created = maker.Post("/admin/accounts", {{"kind", "official"}, {"display_name", "Dechen Zangmo"},
+                                                {"username", "dechen.zangmo"}, {"organisation", "RBP"},
+                                                {"password", "Police-Officer-2026"}});
+  ASSERT_EQ(created.status, 303) << created.body;
+  auto weak = maker.Post("/admin/accounts", {{"kind", "citizen"}, {"display_name", "X"}, {"username", "12345"},
+                                             {"password", "short"}});
+  EXPECT_EQ(weak.status, 422);
+  EXPECT_NE(weak.body.find("11 digits"), std::string::npos);
+
+  maker.Get("/admin/accounts");
+  ASSERT_EQ(maker.Post("/admin/grants", {{"account", "dechen.zangmo"}, {"role", "platform_administrator"}}).status, 303);
+  auto page = maker.Get("/admin/accounts");
+  EXPECT_NE(page.body.find("Needs another administrator"), std::string::npos);
+  const auto pending = server_.app().Identity().ListGrants(std::nullopt, "pending");
+  ASSERT_EQ(pending->size(), 1U);
+  const std::string approve = "/admin/grants/" + std::to_string(pending->front().id) + "/approve";
+  auto own = maker.Post(approve, {});
+  EXPECT_EQ(own.status, 422);
+  EXPECT_NE(own.body.find("second administrator"), std::string::npos);
+
+  Browser checker(server_.port());
+  sign_in_official(checker, "ugyen.tenzin", "Platform-Admin2-2026");
+  checker.Get("/admin/accounts");
+  EXPECT_EQ(checker.Post(approve, {}).status, 303);
+  EXPECT_TRUE(server_.app().Identity().LoadCaller(AccountId("dechen.zangmo"))->Has("roles.approve"));
+}
+
 TEST_F(IdentityTest, EveryCatalogueKeyExistsInBothLanguages) {
   EXPECT_EQ(server_.app().Web().MissingTranslations(), std::vector<std::string>{});
 }

@@ -224,8 +224,14 @@ class Pages {
     const std::optional<std::string> scope = r.principal.all_organisations ? std::nullopt : r.principal.organisation;
     auto accounts = identity_.ListAccounts(scope);
     if (!accounts.ok()) return accounts.error();
+    // 25 accounts a page; ?page=N.
+    constexpr std::size_t kPerPage = 25;
+    const std::size_t pages = std::max<std::size_t>(1, (accounts->size() + kPerPage - 1) / kPerPage);
+    std::size_t current = static_cast<std::size_t>(std::max<std::int64_t>(1, ParseId(r.QueryParam("page").value_or("1"))));
+    current = std::min(current, pages);
     json rows = json::array();
-    for (const auto& a : *accounts) {
+    for (std::size_t i = (current - 1) * kPerPage; i < std::min(accounts->size(), current * kPerPage); ++i) {
+      const auto& a = (*accounts)[i];
       rows.push_back({{"display_name", a.display_name}, {"username", a.username},
                       {"kind", std::string(KindName(a.kind))}, {"organisation", a.organisation.value_or("")}});
     }
@@ -233,6 +239,15 @@ class Pages {
     auto pending = identity_.ListGrants(std::nullopt, "pending");
     json context = json::object();
     context["accounts"] = rows;
+    if (pages > 1) {
+      json links = json::array();
+      for (std::size_t p = 1; p <= pages; ++p) {
+        links.push_back({{"number", p}, {"href", fmt::format("/admin/accounts?page={}", p)}, {"current", p == current}});
+      }
+      context["pagination"] = {{"pages", links},
+                               {"previous", current > 1 ? json(fmt::format("/admin/accounts?page={}", current - 1)) : json(false)},
+                               {"next", current < pages ? json(fmt::format("/admin/accounts?page={}", current + 1)) : json(false)}};
+    }
     context["organisation"] = scope.value_or("");
     context["roles"] = roles.ok() ? json(*roles) : json::array();
     const bool approver = r.principal.May("roles.approve");
@@ -249,6 +264,7 @@ class Pages {
                            {"own", g.granted_by == r.principal.id}});
       }
     }
+    context["has_pending"] = !waiting.empty();
     context["pending"] = waiting;
     context["may_create"] = r.principal.May("accounts.manage");
     context["own_organisation"] = r.principal.organisation.value_or("");
@@ -260,13 +276,15 @@ class Pages {
     auto form = web_.ReadForm(r);
     if (!form.ok()) return FormError(r, form.error());
     NewAccount input;
-    input.kind = Field(*form, "kind") == "citizen" ? AccountKind::kCitizen : AccountKind::kOfficial;
+    const std::string kind = Field(*form, "kind");
+    input.kind = kind == "citizen" ? AccountKind::kCitizen : kind == "system" ? AccountKind::kSystem : AccountKind::kOfficial;
+    if (input.kind == AccountKind::kSystem) input.public_key = Field(*form, "public_key");
     input.username = Field(*form, "username");
     input.display_name = Field(*form, "display_name");
     input.password = Field(*form, "password");
     std::string organisation = r.principal.all_organisations ? Field(*form, "organisation")
                                                              : r.principal.organisation.value_or("");
-    if (input.kind == AccountKind::kOfficial && !organisation.empty()) input.organisation = organisation;
+    if (input.kind != AccountKind::kCitizen && !organisation.empty()) input.organisation = organisation;
     auto created = identity_.CreateAccount(input, r.principal.id);
     if (!created.ok()) return AdminInvalid(r, created.error());
     return web::Web::Redirect("/admin/accounts");
