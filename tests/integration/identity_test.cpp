@@ -330,6 +330,13 @@ TEST_F(IdentityTest, AdministratorsCreateAccountsAndApproveEachOthersGrantsOnThe
   checker.Get("/admin/accounts");
   EXPECT_EQ(checker.Post(approve, {}).status, 303);
   EXPECT_TRUE(server_.app().Identity().LoadCaller(AccountId("dechen.zangmo"))->Has("roles.approve"));
+
+  // And the role can be taken back.
+  const auto granted = server_.app().Identity().ListGrants(AccountId("dechen.zangmo"), "active");
+  ASSERT_EQ(granted->size(), 1U);
+  checker.Get("/admin/accounts");
+  EXPECT_EQ(checker.Post("/admin/grants/" + std::to_string(granted->front().id) + "/revoke", {}).status, 303);
+  EXPECT_FALSE(server_.app().Identity().LoadCaller(AccountId("dechen.zangmo"))->Has("roles.approve"));
 }
 
 TEST_F(IdentityTest, EveryCatalogueKeyExistsInBothLanguages) {

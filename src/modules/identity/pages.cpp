@@ -229,16 +229,26 @@ class Pages {
     const std::size_t pages = std::max<std::size_t>(1, (accounts->size() + kPerPage - 1) / kPerPage);
     std::size_t current = static_cast<std::size_t>(std::max<std::int64_t>(1, ParseId(r.QueryParam("page").value_or("1"))));
     current = std::min(current, pages);
+    auto active = identity_.ListGrants(std::nullopt, "active");
     json rows = json::array();
     for (std::size_t i = (current - 1) * kPerPage; i < std::min(accounts->size(), current * kPerPage); ++i) {
       const auto& a = (*accounts)[i];
+      json grants = json::array();
+      if (active.ok()) {
+        for (const auto& g : *active) {
+          if (g.account_id == a.id) grants.push_back({{"id", g.id}, {"role", g.role}, {"username", a.username}});
+        }
+      }
       rows.push_back({{"display_name", a.display_name}, {"username", a.username},
-                      {"kind", std::string(KindName(a.kind))}, {"organisation", a.organisation.value_or("")}});
+                      {"kind", std::string(KindName(a.kind))}, {"organisation", a.organisation.value_or("")},
+                      {"grants", grants}});
     }
+
     auto roles = identity_.RoleCodes();
     auto pending = identity_.ListGrants(std::nullopt, "pending");
     json context = json::object();
     context["accounts"] = rows;
+    context["may_grant"] = r.principal.May("roles.grant");
     if (pages > 1) {
       json links = json::array();
       for (std::size_t p = 1; p <= pages; ++p) {
@@ -298,6 +308,20 @@ class Pages {
     auto approved = identity_.ApproveGrant(*caller, ParseId(id));
     if (!approved.ok()) {
       Error e = approved.error();
+      if (e.fields.empty()) e.fields.push_back({"account", "refused", e.message});
+      return AdminInvalid(r, e);
+    }
+    return web::Web::Redirect("/admin/accounts");
+  }
+
+  Response Revoke(const Request& r, const std::string& id) {
+    auto form = web_.ReadForm(r);
+    if (!form.ok()) return FormError(r, form.error());
+    auto caller = identity_.LoadCaller(r.principal.account_id);
+    if (!caller.ok()) return web_.ErrorPage(r, caller.error(), 403);
+    Status revoked = identity_.RevokeGrant(*caller, ParseId(id));
+    if (!revoked.ok()) {
+      Error e = revoked.error();
       if (e.fields.empty()) e.fields.push_back({"account", "refused", e.message});
       return AdminInvalid(r, e);
     }
@@ -386,6 +410,9 @@ Status AddPages(http::Router& router, IdentityService& identity, web::Web& web) 
                         [pages](const Request& r, const http::PathParams&) { return pages->Administration(r); },
                         "accounts of the administrator's organisation"}));
   DZONG_TRY(router.Add({"POST", "/admin/grants", "roles.grant", "identity.role_grant", page(&Pages::Grant), "grant a role"}));
+  DZONG_TRY(router.Add({"POST", "/admin/grants/{id}/revoke", "roles.grant", "identity.role_revoke",
+                        [pages](const Request& r, const http::PathParams& p) { return pages->Revoke(r, p.at("id")); },
+                        "revoke a role grant"}));
   DZONG_TRY(router.Add({"POST", "/admin/accounts", "accounts.manage", "identity.account_create",
                         page(&Pages::CreateAccount), "create an account"}));
   DZONG_TRY(router.Add({"POST", "/admin/grants/{id}/approve", "roles.approve", "identity.role_approve",
