@@ -96,6 +96,7 @@ Response Dispatcher::Handle(Request& request) {
   Response response;
 
   std::optional<Error> refused;  // an error the dispatcher itself answered with
+  const Route* matched_route = nullptr;
   const MatchResult match = router_.Match(request.method, request.path);
   if (std::holds_alternative<NoRoute>(match)) {
     refused = Error(errc::kNotFound, fmt::format("there is no page or API at {}", request.path));
@@ -110,6 +111,7 @@ Response Dispatcher::Handle(Request& request) {
   } else {
     const auto& found = std::get<RouteMatch>(match);
     const Route& route = router_.routes()[found.index];
+    matched_route = &route;
     series = found.index;
     label = route.pattern;
     audit_event = route.audit_event;
@@ -125,6 +127,7 @@ Response Dispatcher::Handle(Request& request) {
                     : Error(errc::kUnauthenticated, fmt::format("sign in to do this (it needs '{}')", route.permission));
       request.principal = std::move(principal).value();
       response = ErrorResponse(*refused, request.request_id);
+      principal_id = request.principal.id;
       if (!signed_in) response.SetHeader("WWW-Authenticate", "Bearer");
     } else {
       principal_id = principal->id;
@@ -137,6 +140,16 @@ Response Dispatcher::Handle(Request& request) {
                              JsonQuoted(e.what()));
         }
         refused = Error(errc::kInternal, e.what());
+        response = ErrorResponse(*refused, request.request_id);
+      }
+    }
+  }
+  if (audit_ && matched_route) {
+    const bool denied = refused && (refused->code == errc::kUnauthenticated || refused->code == errc::kForbidden);
+    if (denied || matched_route->audit_event != kNoAuditEvent) {
+      Status recorded = audit_(request, *matched_route, denied, response.status);
+      if (!recorded.ok()) {
+        refused = Error(errc::kDbUnavailable, "the call could not be recorded in the audit log; nothing was done");
         response = ErrorResponse(*refused, request.request_id);
       }
     }

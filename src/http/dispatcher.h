@@ -36,6 +36,12 @@ class Dispatcher {
     behind_tls_ = behind_tls;
   }
 
+  /// Records a call: every call of a route that declares an audit event,
+  /// and every refused call of any route. The answer waits for the record;
+  /// when it cannot be made, the answer is 503 instead.
+  using AuditSink = std::function<Status(const Request&, const Route&, bool denied, int status)>;
+  void SetAudit(AuditSink sink) { audit_ = std::move(sink); }
+
   /// Once set, answers carry `Connection: close` and new work is refused.
   void BeginShutdown() { shutting_down_.store(true); }
 
@@ -52,6 +58,7 @@ class Dispatcher {
   std::atomic<std::uint64_t> next_id_{1};
   std::atomic<bool> shutting_down_{false};
   std::function<Response(const Request&, const Error&, int)> page_errors_;
+  AuditSink audit_;
   bool behind_tls_ = false;
 };
 

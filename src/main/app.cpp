@@ -12,6 +12,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "modules/audit/audit.h"
 #include "modules/identity/authenticator.h"
 #include "modules/identity/identity.h"
 #include "modules/organisations/organisations.h"
@@ -22,7 +23,8 @@ namespace dzong {
 std::span<const EmbeddedFile> ApiDescriptionFiles();
 
 std::vector<db::ModuleMigrations> AllMigrations() {
-  return {{"organisations", organisations::Migrations()}, {"identity", identity::Migrations()}};
+  return {{"audit", audit::Migrations()}, {"organisations", organisations::Migrations()},
+          {"identity", identity::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -114,6 +116,27 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->authenticator = std::make_unique<identity::Authenticator>(*p->identity, p->clock, config.operator_token);
   p->dispatcher = std::make_unique<http::Dispatcher>(p->router, p->metrics, *p->authenticator,
                                                      config.access_log ? p->log : nullptr);
+  db::Database* database = p->db.get();
+  const Clock* clock = &p->clock;
+  p->dispatcher->SetAudit([database, clock](const http::Request& r, const http::Route& route, bool denied,
+                                            int status) {
+    audit::Actor actor;
+    actor.id = r.principal.id;
+    actor.organisation = r.principal.organisation;
+    actor.request_id = r.request_id;
+    actor.remote = r.remote_address;
+    actor.purpose = std::string(r.HeaderValue("X-Purpose"));
+    audit::Event event = audit::For(actor, denied && route.audit_event == http::kNoAuditEvent ? "access.denied"
+                                                                                              : route.audit_event,
+                                    "route", route.method + " " + route.pattern,
+                                    nlohmann::json({{"path", r.path}, {"status", status}}).dump(
+                                        -1, ' ', false, nlohmann::json::error_handler_t::replace));
+    event.allowed = !denied;
+    return database->Write([&](db::Connection& c) -> Status {
+      DZONG_TRY(audit::Append(c, event, *clock));
+      return {};
+    });
+  });
   web::Web* shell = p->web.get();
   p->dispatcher->SetPageErrors(
       [shell](const http::Request& r, const Error& e, int status) { return shell->ErrorPage(r, e, status); },
@@ -134,7 +157,9 @@ Result<db::MigrationReport> App::Migrate() {
 Result<std::string> App::Seed(bool demo) {
   DZONG_TRY(Migrate());
   DZONG_ASSIGN_OR_RETURN(auto seed, organisations::DefaultSeed());
-  DZONG_ASSIGN_OR_RETURN(auto report, parts_->organisations->Seed(seed, "seed"));
+  audit::Actor seeder;
+  seeder.id = "seed";
+  DZONG_ASSIGN_OR_RETURN(auto report, parts_->organisations->Seed(seed, seeder));
   DZONG_ASSIGN_OR_RETURN(std::string identity, parts_->identity->Seed(demo));
   return fmt::format("organisations: {} added, {} already present; {}", report.inserted, report.already_present,
                      identity);

@@ -9,7 +9,11 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include "db/database.h"
 #include "main/app.h"
+#include "modules/audit/audit.h"
 #include "main/config.h"
 
 namespace {
@@ -45,6 +49,9 @@ int main(int argc, char** argv) {
   auto* seed = cli.add_subcommand("seed", "migrate, then add the reference data that is missing");
   bool demo = false;
   seed->add_flag("--demo", demo, "also add the demo accounts listed in the README");
+  auto* audit_cmd = cli.add_subcommand("audit", "the tamper-evident audit log");
+  audit_cmd->require_subcommand(1);
+  auto* verify = audit_cmd->add_subcommand("verify", "recompute the hash chain and report the first break");
   CLI11_PARSE(cli, argc, argv);
 
   auto config = dzong::LoadConfig(config_file, dzong::ProcessEnvironment());
@@ -76,6 +83,22 @@ int main(int argc, char** argv) {
       rc = kExitFailure;
     } else {
       std::printf("seed: %s\n", report->c_str());
+    }
+  } else if (*verify) {
+    const bool terminal = isatty(STDERR_FILENO) != 0;
+    auto report = dzong::audit::Verify((*app)->Database(), [terminal](std::int64_t n) {
+      if (terminal) std::fprintf(stderr, "\rchecked %lld events", static_cast<long long>(n));
+    });
+    if (terminal) std::fprintf(stderr, "\n");
+    if (!report.ok()) {
+      std::fprintf(stderr, "dzong: audit verify: %s\n", report.error().message.c_str());
+      rc = kExitFailure;
+    } else if (report->broken_at) {
+      std::printf("audit log BROKEN at event %lld: %s\n", static_cast<long long>(*report->broken_at),
+                  report->kind.c_str());
+      rc = 3;
+    } else {
+      std::printf("audit log intact: %lld events\n", static_cast<long long>(report->events));
     }
   } else if (*serve) {
     auto port = (*app)->Listen();

@@ -12,6 +12,7 @@
 #include "base/embedded.h"
 #include "base/result.h"
 #include "db/database.h"
+#include "modules/audit/audit.h"
 
 namespace dzong::http {
 class Router;
@@ -102,13 +103,13 @@ class OrganisationService {
   Result<Organisation> Get(const std::string& code);
   Result<std::vector<HistoryEntry>> History(const std::string& code);
   /// Errors: request.invalid, organisations.already_exists, organisations.parent_not_found.
-  Result<Organisation> Create(const NewOrganisation& input, const std::string& actor);
+  Result<Organisation> Create(const NewOrganisation& input, const audit::Actor& actor);
   /// Errors: request.invalid, organisations.not_found, organisations.parent_not_found,
   /// organisations.parent_cycle, request.version_conflict (when expected_version differs).
   Result<Organisation> Update(const std::string& code, const OrganisationChange& change,
-                              std::optional<std::int64_t> expected_version, const std::string& actor);
+                              std::optional<std::int64_t> expected_version, const audit::Actor& actor);
   /// Inserts the organisations that are missing, parents first; leaves existing ones alone.
-  Result<SeedReport> Seed(std::span<const NewOrganisation> organisations, const std::string& actor);
+  Result<SeedReport> Seed(std::span<const NewOrganisation> organisations, const audit::Actor& actor);
 
  private:
   db::Database& db_;

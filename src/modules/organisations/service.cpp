@@ -120,7 +120,7 @@ Result<std::vector<HistoryEntry>> OrganisationService::History(const std::string
   });
 }
 
-Result<Organisation> OrganisationService::Create(const NewOrganisation& input, const std::string& actor) {
+Result<Organisation> OrganisationService::Create(const NewOrganisation& input, const audit::Actor& actor) {
   if (auto errors = ValidateNew(input); !errors.empty()) {
     const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
     return Error(dzong::errc::kValidation, message, std::move(errors));
@@ -138,14 +138,15 @@ Result<Organisation> OrganisationService::Create(const NewOrganisation& input, c
     const nlohmann::json change = {{"code", o.code},           {"name_en", o.name_en}, {"name_dz", Nullable(o.name_dz)},
                                    {"kind", o.kind},           {"parent", Nullable(o.parent)},
                                    {"status", o.status}};
-    DZONG_TRY(store::InsertHistory(c, o.code, 1, now, actor, change.dump()));
+    DZONG_TRY(store::InsertHistory(c, o.code, 1, now, actor.id, change.dump()));
+    DZONG_TRY(audit::Append(c, audit::For(actor, "organisations.create", "organisation", o.code, change.dump()), clock_));
     return o;
   });
 }
 
 Result<Organisation> OrganisationService::Update(const std::string& code, const OrganisationChange& change,
                                                  std::optional<std::int64_t> expected_version,
-                                                 const std::string& actor) {
+                                                 const audit::Actor& actor) {
   std::vector<FieldError> errors;
   if (change.name_en) CheckName(errors, "name_en", *change.name_en);
   if (change.name_dz && *change.name_dz) {
@@ -198,12 +199,14 @@ Result<Organisation> OrganisationService::Update(const std::string& code, const 
     if (!written) {
       return Error(dzong::errc::kConflict, fmt::format("organisation {} was changed at the same time; try again", code));
     }
-    DZONG_TRY(store::InsertHistory(c, code, o.version, o.updated_at, actor, diff.dump()));
+    DZONG_TRY(store::InsertHistory(c, code, o.version, o.updated_at, actor.id, diff.dump()));
+    DZONG_TRY(audit::Append(c, audit::For(actor, "organisations.update", "organisation", code, diff.dump()), clock_));
     return o;
   });
 }
 
-Result<SeedReport> OrganisationService::Seed(std::span<const NewOrganisation> organisations, const std::string& actor) {
+Result<SeedReport> OrganisationService::Seed(std::span<const NewOrganisation> organisations,
+                                            const audit::Actor& actor) {
   // Parents first: repeat passes until every organisation whose parent is in place is in.
   SeedReport report;
   std::vector<const NewOrganisation*> pending;
