@@ -79,6 +79,14 @@ serve_and_stop() {
   grep -q '"event":"server.stopped"' "$work/serve.log"
 }
 
+# audit_verify: the seed's events verify, with a count and exit code 0.
+audit_verify() {
+  local url="sqlite://$work/audit/dzong.db" out
+  DZONG_DATABASE_URL=$url DZONG_DATA_DIR=$work/audit "$dzong" seed >/dev/null || return 1
+  out=$(DZONG_DATABASE_URL=$url DZONG_DATA_DIR=$work/audit "$dzong" audit verify) || { echo "$out"; return 1; }
+  [[ $out == "audit log intact: 50 events" ]] || { echo "$out"; return 1; }
+}
+
 check "cli: --version" version
 check "cli: --help lists the commands" help_lists_commands
 check "cli: bad database URL names DZONG_DATABASE_URL, exit 2" config_error DZONG_DATABASE_URL DZONG_DATABASE_URL=mysql://db
@@ -86,6 +94,7 @@ check "cli: bad listen address names DZONG_LISTEN, exit 2" config_error DZONG_LI
 check "cli: bad log level names DZONG_LOG_LEVEL, exit 2" config_error DZONG_LOG_LEVEL DZONG_LOG_LEVEL=shout
 check "cli: missing settings file, exit 2" missing_config_file
 check "cli: unknown key in settings file, exit 2" bad_key_in_file
+check "cli: audit verify reports an intact log" audit_verify
 check "cli: serve on SQLite, SIGTERM exits 0" serve_and_stop "sqlite://$work/var/dzong.db"
 if [[ -n "${TEST_POSTGRES_URL:-}" ]]; then
   check "cli: serve on PostgreSQL, SIGTERM exits 0" serve_and_stop "$TEST_POSTGRES_URL"
