@@ -120,13 +120,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   const Clock* clock = &p->clock;
   p->dispatcher->SetAudit([database, clock](const http::Request& r, const http::Route& route, bool denied,
                                             int status) {
-    audit::Actor actor;
-    actor.id = r.principal.id;
-    actor.organisation = r.principal.organisation;
-    actor.request_id = r.request_id;
-    actor.remote = r.remote_address;
-    actor.purpose = std::string(r.HeaderValue("X-Purpose"));
-    audit::Event event = audit::For(actor, denied && route.audit_event == http::kNoAuditEvent ? "access.denied"
+    audit::Event event = audit::For(audit::ActorOf(r), denied && route.audit_event == http::kNoAuditEvent ? "access.denied"
                                                                                               : route.audit_event,
                                     "route", route.method + " " + route.pattern,
                                     nlohmann::json({{"path", r.path}, {"status", status}}).dump(

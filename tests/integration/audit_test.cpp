@@ -130,27 +130,12 @@ TEST_F(AuditTest, ReorderingEventsIsFound) {
   // Swap events 2 and 3, renumbered and rehashed by someone who knows the
   // encoding but cannot relink the chain without rewriting everything after.
   auto rows = Db().ReadValue<db::Rows>([](db::Connection& c) {
-    return c.Query("SELECT seq, at, actor, actor_organisation, action, object_type, object_id, subject, purpose, "
-                   "outcome, request_id, remote, detail, prev_hash, hash FROM audit_events WHERE seq IN (2, 3) "
-                   "ORDER BY seq");
+    return c.Query(std::string("SELECT ") + audit::kEventColumns + " FROM audit_events WHERE seq IN (2, 3) ORDER BY seq");
   });
   ASSERT_EQ(rows->size(), 2U);
   const auto swapped = [&](const db::Row& r, std::int64_t seq) {
-    audit::StoredEvent e;
+    audit::StoredEvent e = audit::EventFromRow(r);
     e.seq = seq;
-    e.at = r.Text(1);
-    e.event.actor = r.Text(2);
-    e.event.actor_organisation = r.OptText(3);
-    e.event.action = r.Text(4);
-    e.event.object_type = r.Text(5);
-    e.event.object_id = r.Text(6);
-    e.event.subject = r.OptText(7);
-    e.event.purpose = r.Text(8);
-    e.event.allowed = r.Text(9) == "allowed";
-    e.event.request_id = r.Text(10);
-    e.event.remote = r.Text(11);
-    e.event.detail = r.Text(12);
-    e.prev_hash = r.Text(13);
     e.hash = audit::EventHash(e);
     return e;
   };

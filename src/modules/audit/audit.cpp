@@ -23,11 +23,23 @@ db::Value NullableValue(const std::optional<std::string>& v) {
   return *v;
 }
 
-constexpr char kColumns[] =
+}  // namespace
+
+const char kEventColumns[] =
     "seq, at, actor, actor_organisation, action, object_type, object_id, subject, purpose, outcome, request_id, "
     "remote, detail, prev_hash, hash";
 
-StoredEvent FromRow(const db::Row& r) {
+Actor ActorOf(const http::Request& request) {
+  Actor actor;
+  actor.id = request.principal.id;
+  actor.organisation = request.principal.organisation;
+  actor.request_id = request.request_id;
+  actor.remote = request.remote_address;
+  actor.purpose = std::string(request.HeaderValue("X-Purpose"));
+  return actor;
+}
+
+StoredEvent EventFromRow(const db::Row& r) {
   StoredEvent e;
   e.seq = r.Int(0);
   e.at = r.Text(1);
@@ -46,8 +58,6 @@ StoredEvent FromRow(const db::Row& r) {
   e.hash = r.Text(14);
   return e;
 }
-
-}  // namespace
 
 std::span<const EmbeddedFile> Migrations() { return AuditMigrationFiles(); }
 
@@ -104,7 +114,7 @@ Result<std::int64_t> Append(db::Connection& c, const Event& event, const Clock& 
                            event.detail,
                            e.prev_hash,
                            e.hash};
-  DZONG_TRY(c.Execute(std::string("INSERT INTO audit_events (") + kColumns +
+  DZONG_TRY(c.Execute(std::string("INSERT INTO audit_events (") + kEventColumns +
                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       row));
   const db::Value update[] = {e.hash};
@@ -122,13 +132,13 @@ Result<VerifyReport> Verify(db::Database& db, const std::function<void(std::int6
     // One row more than the page, to look one event ahead at a break.
     DZONG_ASSIGN_OR_RETURN(db::Rows rows, db.ReadValue<db::Rows>([&](db::Connection& c) {
                              const db::Value params[] = {after, kPage + 1};
-                             return c.Query(std::string("SELECT ") + kColumns +
+                             return c.Query(std::string("SELECT ") + kEventColumns +
                                                 " FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
                                             params);
                            }));
     const std::size_t take = std::min<std::size_t>(rows.size(), kPage);
     for (std::size_t i = 0; i < take; ++i) {
-      const StoredEvent e = FromRow(rows[i]);
+      const StoredEvent e = EventFromRow(rows[i]);
       const auto fail = [&](std::string kind) {
         report.broken_at = e.seq;
         report.kind = std::move(kind);
@@ -138,7 +148,7 @@ Result<VerifyReport> Verify(db::Database& db, const std::function<void(std::int6
       if (EventHash(e) != e.hash) return fail("edited");
       if (e.prev_hash != expected_prev) {
         // Swapped events also swap their times; a forged one need not.
-        if (i + 1 < rows.size() && FromRow(rows[i + 1]).at < e.at) return fail("reordered");
+        if (i + 1 < rows.size() && EventFromRow(rows[i + 1]).at < e.at) return fail("reordered");
         return fail("inserted");
       }
       expected_prev = e.hash;

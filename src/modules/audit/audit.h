@@ -13,6 +13,7 @@
 #include "base/embedded.h"
 #include "base/result.h"
 #include "db/database.h"
+#include "http/message.h"
 
 namespace dzong::audit {
 
@@ -46,6 +47,15 @@ struct StoredEvent {
   std::string prev_hash;
   std::string hash;
 };
+
+/// The actor behind a request: its principal, organisation, request id,
+/// address, and the purpose it gave in X-Purpose.
+Actor ActorOf(const http::Request& request);
+
+/// A stored event from a row of `SELECT <all columns> FROM audit_events`.
+StoredEvent EventFromRow(const db::Row& row);
+/// The column list that EventFromRow reads, in its order.
+extern const char kEventColumns[];
 
 /// The canonical encoding the hash covers: every field, in a fixed order,
 /// as one JSON array.

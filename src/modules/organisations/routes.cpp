@@ -42,15 +42,7 @@ http::Response OrganisationResponse(int status, const Organisation& o) {
 }
 
 /// Who the history and audit records name: the authenticated principal.
-audit::Actor Actor(const http::Request& request) {
-  audit::Actor actor;
-  actor.id = request.principal.id;
-  actor.organisation = request.principal.organisation;
-  actor.request_id = request.request_id;
-  actor.remote = request.remote_address;
-  actor.purpose = std::string(request.HeaderValue("X-Purpose"));
-  return actor;
-}
+audit::Actor Actor(const http::Request& request) { return audit::ActorOf(request); }
 
 http::Response List(OrganisationService& service, const http::Request& request) {
   ListQuery query;
