@@ -85,10 +85,29 @@ void Dispatcher::AssignRequestId(Request& request) {
   }
 }
 
+void Dispatcher::ResolveClientAddress(Request& request) const {
+  if (trusted_proxies_.empty() ||
+      std::find(trusted_proxies_.begin(), trusted_proxies_.end(), request.remote_address) == trusted_proxies_.end()) {
+    return;
+  }
+  // The proxy appends the address it saw last; earlier entries are the
+  // client's own word and not trusted.
+  std::string_view forwarded = request.HeaderValue("X-Forwarded-For");
+  const auto comma = forwarded.rfind(',');
+  if (comma != std::string_view::npos) forwarded.remove_prefix(comma + 1);
+  while (!forwarded.empty() && forwarded.front() == ' ') forwarded.remove_prefix(1);
+  while (!forwarded.empty() && forwarded.back() == ' ') forwarded.remove_suffix(1);
+  if (!forwarded.empty() && forwarded.size() <= 45 &&
+      forwarded.find_first_not_of("0123456789abcdefABCDEF.:") == std::string_view::npos) {
+    request.remote_address = std::string(forwarded);
+  }
+}
+
 Response Dispatcher::Handle(Request& request) {
   const auto started = std::chrono::steady_clock::now();
   metrics_.SetInFlight(1);
   AssignRequestId(request);
+  ResolveClientAddress(request);
   std::size_t series = metrics_.unmatched();
   std::string_view label = "unmatched";
   std::string_view audit_event = kNoAuditEvent;

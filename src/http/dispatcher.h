@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/auth.h"
 #include "http/errors.h"
@@ -39,6 +40,10 @@ class Dispatcher {
   /// Records a call: every call of a route that declares an audit event,
   /// and every refused call of any route. The answer waits for the record;
   /// when it cannot be made, the answer is 503 instead.
+  /// Requests from these addresses (reverse proxies) are taken to come from
+  /// the last address their X-Forwarded-For names.
+  void TrustProxies(std::vector<std::string> addresses) { trusted_proxies_ = std::move(addresses); }
+
   using AuditSink = std::function<Status(const Request&, const Route&, bool denied, int status)>;
   void SetAudit(AuditSink sink) { audit_ = std::move(sink); }
 
@@ -47,6 +52,7 @@ class Dispatcher {
 
  private:
   void AssignRequestId(Request& request);
+  void ResolveClientAddress(Request& request) const;
   void Finish(const Request& request, Response& response, std::size_t series, std::string_view route_label,
               std::string_view audit_event, std::string_view principal, double seconds);
 
@@ -59,6 +65,7 @@ class Dispatcher {
   std::atomic<bool> shutting_down_{false};
   std::function<Response(const Request&, const Error&, int)> page_errors_;
   AuditSink audit_;
+  std::vector<std::string> trusted_proxies_;
   bool behind_tls_ = false;
 };
 

@@ -116,6 +116,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->authenticator = std::make_unique<identity::Authenticator>(*p->identity, p->clock, config.operator_token);
   p->dispatcher = std::make_unique<http::Dispatcher>(p->router, p->metrics, *p->authenticator,
                                                      config.access_log ? p->log : nullptr);
+  p->dispatcher->TrustProxies(config.trusted_proxies);
   db::Database* database = p->db.get();
   const Clock* clock = &p->clock;
   p->dispatcher->SetAudit([database, clock](const http::Request& r, const http::Route& route, bool denied,

@@ -69,6 +69,19 @@ class TableReader {
     out = v;
     return {};
   }
+  Status StringList(const char* name, std::vector<std::string>& out) {
+    seen_.emplace_back(name);
+    const toml::node* node = table_.get(name);
+    if (!node) return {};
+    const toml::array* array = node->as_array();
+    if (!array) return Invalid(Key(name), "must be a list of strings");
+    out.clear();
+    for (const toml::node& item : *array) {
+      if (!item.is_string()) return Invalid(Key(name), "must be a list of strings");
+      out.push_back(item.as_string()->get());
+    }
+    return {};
+  }
   Status Bool(const char* name, bool& out) {
     seen_.emplace_back(name);
     const toml::node* node = table_.get(name);
@@ -134,6 +147,7 @@ Status ReadFile(const std::string& file, Config& config) {
     DZONG_TRY(r.Int("idle_timeout_ms", 100, 3600000, n));
     config.server.idle_timeout = std::chrono::milliseconds(n);
     DZONG_TRY(r.Bool("behind_tls", config.behind_tls));
+    DZONG_TRY(r.StringList("trusted_proxies", config.trusted_proxies));
     DZONG_TRY(r.String("assets_dir", config.assets_dir));
     n = config.server.shutdown_grace.count();
     DZONG_TRY(r.Int("shutdown_grace_ms", 0, 3600000, n));

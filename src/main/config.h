@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "http/server.h"
@@ -22,6 +23,8 @@ struct Config {
   std::string operator_token;  ///< bearer token of the platform operator; empty disables it
   std::string assets_dir = DZONG_DEFAULT_ASSETS_DIR;  ///< built web assets (scripts/build-assets)
   bool behind_tls = false;     ///< served behind a TLS proxy: Secure cookies, HSTS
+  /// Addresses of reverse proxies whose X-Forwarded-For names the client.
+  std::vector<std::string> trusted_proxies;
   bool fast_password_hashing = false;  ///< test suites only: Argon2id at minimum cost
 };
 

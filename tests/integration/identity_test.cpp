@@ -339,6 +339,24 @@ TEST_F(IdentityTest, AdministratorsCreateAccountsAndApproveEachOthersGrantsOnThe
   EXPECT_FALSE(server_.app().Identity().LoadCaller(AccountId("dechen.zangmo"))->Has("roles.approve"));
 }
 
+TEST(ProxyTest, BehindATrustedProxyTheForwardedAddressIsThrottledNotTheProxy) {
+  TestServer server([](Config& c) { c.trusted_proxies = {"127.0.0.1"}; });
+  HttpClient client(server.port());
+  const auto attempt = [&](const std::string& address, const std::string& user) {
+    auto page = client.Get("/sign-in", {{"X-Forwarded-For", address}});
+    const std::string csrf = Browser::Between(page.body, "name=\"csrf_token\" value=\"", "\"");
+    const std::string cookie = page.Header("set-cookie").substr(0, page.Header("set-cookie").find(';'));
+    return client.Send("POST", "/sign-in", "csrf_token=" + csrf + "&username=" + user + "&password=Wrong-Password-1",
+                       {{"X-Forwarded-For", "203.0.113.9, " + address}, {"Cookie", cookie},
+                        {"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  HttpResponse last;
+  for (int i = 0; i < 50; ++i) last = attempt("198.51.100.7", fmt::format("1141000{}", 2000 + i));
+  EXPECT_NE(attempt("198.51.100.7", "11410009999").body.find("Too many sign-in attempts"), std::string::npos);
+  // Another person behind the same proxy is not held back.
+  EXPECT_EQ(attempt("198.51.100.8", "11410008888").body.find("Too many sign-in attempts"), std::string::npos);
+}
+
 TEST_F(IdentityTest, EveryCatalogueKeyExistsInBothLanguages) {
   EXPECT_EQ(server_.app().Web().MissingTranslations(), std::vector<std::string>{});
 }
