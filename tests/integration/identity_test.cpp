@@ -162,7 +162,8 @@ TEST_F(IdentityTest, OfficialEnrolsTotpThenSignsInWithACodeAndCannotReplayIt) {
   const std::string secret = Browser::Between(enrol.body, "id=\"totp-secret\">", "<");
   ASSERT_EQ(secret.size(), 32U);
   const std::string pre_enrol_session = b.Cookie("dzong_session");
-  auto enrolled = b.Post("/account/totp", {{"secret", secret}, {"code", CodeFor(secret)}});
+  const std::string used = CodeFor(secret);
+  auto enrolled = b.Post("/account/totp", {{"secret", secret}, {"code", used}});
   ASSERT_EQ(enrolled.status, 303) << enrolled.body;
   EXPECT_NE(b.Cookie("dzong_session"), pre_enrol_session);  // the session id rotates
   EXPECT_EQ(b.Get("/account").status, 200);
@@ -171,7 +172,7 @@ TEST_F(IdentityTest, OfficialEnrolsTotpThenSignsInWithACodeAndCannotReplayIt) {
   auto again = SignIn(b, "pema.wangmo", "Census-Officer-2026");
   EXPECT_EQ(again.Header("location"), "/sign-in/totp");
   b.Get("/sign-in/totp");
-  auto replay = b.Post("/sign-in/totp", {{"code", CodeFor(secret)}});
+  auto replay = b.Post("/sign-in/totp", {{"code", used}});  // the very code used to enrol
   EXPECT_EQ(replay.status, 422);
   EXPECT_NE(replay.body.find("used already"), std::string::npos);
   auto wrong = b.Post("/sign-in/totp", {{"code", "000000"}});
