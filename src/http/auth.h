@@ -20,17 +20,4 @@ class Authenticator {
   virtual Result<Principal> Authenticate(const Request& request) const = 0;
 };
 
-/// Until accounts exist, the platform operator holds one bearer token from
-/// the configuration (auth.operator_token), which grants every permission;
-/// everyone else is anonymous with `anonymous_permissions`.
-class OperatorTokenAuthenticator final : public Authenticator {
- public:
-  OperatorTokenAuthenticator(std::string token, std::set<std::string, std::less<>> anonymous_permissions);
-  Result<Principal> Authenticate(const Request& request) const override;
-
- private:
-  std::string token_;
-  std::set<std::string, std::less<>> anonymous_permissions_;
-};
-
 }  // namespace dzong::http

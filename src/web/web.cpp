@@ -132,7 +132,7 @@ http::Response Web::Page(const http::Request& request, const std::string& page, 
   const std::string title = t.value(title_key, title_key);
   context["title"] = title;
 
-  std::map<std::string, std::string> partials = impl_->templates;
+  const std::map<std::string, std::string>& partials = impl_->templates;
   const auto found = impl_->templates.find(page);
   std::string body = found == impl_->templates.end() ? "" : Render(found->second, context, partials);
   json layout = context;

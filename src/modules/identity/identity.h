@@ -229,6 +229,9 @@ Status AddPages(http::Router& router, IdentityService& identity, web::Web& web);
 /// The JSON API for accounts and roles.
 Status AddRoutes(http::Router& router, IdentityService& identity);
 
+/// An account or grant id from a path or query; 0 when it is not a number.
+std::int64_t ParseId(const std::string& text);
+
 /// Draws a QR code as SVG.
 std::string QrSvg(const std::string& text);
 

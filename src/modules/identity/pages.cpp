@@ -17,12 +17,6 @@ using nlohmann::json;
 using http::Request;
 using http::Response;
 
-std::int64_t ParseId(const std::string& text) {
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  return ec == std::errc() && end == text.data() + text.size() ? v : 0;
-}
-
 class Pages {
  public:
   Pages(IdentityService& identity, web::Web& web) : identity_(identity), web_(web) {}
@@ -44,12 +38,12 @@ class Pages {
     json context = {{"values", {{"username", username}}}, {"return_to_after", SafeReturn(Field(*form, "return"))}};
     std::vector<FieldError> errors;
     if (username.empty()) {
-      errors.push_back({"username", "required", web_.Text(r, "username_label") + ": " + Missing(r)});
+      errors.push_back({"username", "required", "Enter your Citizenship ID or username"});
     } else if (std::all_of(username.begin(), username.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       auto cid = ValidateCid("username", username);
       errors.insert(errors.end(), cid.begin(), cid.end());
     }
-    if (password.empty()) errors.push_back({"password", "required", web_.Text(r, "password_label") + ": " + Missing(r)});
+    if (password.empty()) errors.push_back({"password", "required", "Enter your password"});
     if (!errors.empty()) {
       return web_.Invalid(r, "sign_in", "sign_in_title", context, Error(dzong::errc::kValidation, "", errors));
     }
@@ -358,7 +352,6 @@ class Pages {
     auto it = form.find(name);
     return it == form.end() ? std::string() : it->second;
   }
-  std::string Missing(const Request& r) const { return web_.Language(r) == "dz" ? "དགོཔ་ཨིན།" : "enter this"; }
 
   Response FormError(const Request& r, const Error& e) {
     return web_.ErrorPage(r, e, e.code == "identity.csrf_failed" ? 422 : 415);

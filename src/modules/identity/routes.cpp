@@ -10,6 +10,12 @@
 #include "modules/identity/identity.h"
 
 namespace dzong::identity {
+std::int64_t ParseId(const std::string& text) {
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  return ec == std::errc() && end == text.data() + text.size() ? v : 0;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -39,12 +45,6 @@ Response Json(int status, const json& body) {
   r.status = status;
   r.body = body.dump();
   return r;
-}
-
-std::int64_t ParseId(const std::string& text) {
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  return ec == std::errc() && end == text.data() + text.size() ? v : 0;
 }
 
 /// The caller as the identity module sees them; the platform operator's

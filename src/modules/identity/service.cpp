@@ -43,6 +43,18 @@ bool ValidSystemId(const std::string& id) {
   }) && id.find('/', slash + 1) == std::string::npos;
 }
 
+/// The time step whose code `code` is, among the previous, current and next
+/// (clocks drift); nullopt when none matches.
+std::optional<std::int64_t> MatchTotp(const std::string& secret, const std::string& code,
+                                      std::chrono::system_clock::time_point now) {
+  const std::int64_t now_step = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() / 30;
+  std::optional<std::int64_t> matched;
+  for (std::int64_t step = now_step - 1; step <= now_step + 1; ++step) {
+    if (code.size() == 6 && ConstantTimeEquals(TotpCode(secret, step), code)) matched = step;
+  }
+  return matched;
+}
+
 }  // namespace
 
 IdentityService::IdentityService(db::Database& db, const Clock& clock, Policy policy)
@@ -246,12 +258,7 @@ Result<NewSession> IdentityService::CompleteTotp(const std::string& raw_session,
     DZONG_ASSIGN_OR_RETURN(auto row, store::FindAccount(c, state.caller.account.id));
     if (!row || !row->totp_secret) return Error(errc::kTotpInvalid, "Set up your authenticator app first");
     const auto secret = Base32Decode(*row->totp_secret);
-    const std::int64_t now_step =
-        std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count() / 30;
-    std::optional<std::int64_t> matched;
-    for (std::int64_t step = now_step - 1; step <= now_step + 1; ++step) {
-      if (secret && code.size() == 6 && ConstantTimeEquals(TotpCode(*secret, step), code)) matched = step;
-    }
+    const auto matched = secret ? MatchTotp(*secret, code, clock_.Now()) : std::nullopt;
     if (!matched) {
       DZONG_TRY(RecordSecurityEvent(c, "identity.totp_failed", row->account.id, "-", ""));
       return Error(errc::kTotpInvalid, "The code is not right; enter the 6 digits your app shows now",
@@ -283,12 +290,7 @@ Result<NewSession> IdentityService::ConfirmTotpEnrolment(const std::string& raw_
   const auto secret = Base32Decode(secret_base32);
   if (!secret || secret->size() < 16) return Error(errc::kTotpInvalid, "Start setting up your app again");
   if (state.caller.account.totp_enrolled) return Error(errc::kTotpInvalid, "Your app is set up already");
-  const std::int64_t now_step =
-      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count() / 30;
-  std::optional<std::int64_t> matched;
-  for (std::int64_t step = now_step - 1; step <= now_step + 1; ++step) {
-    if (code.size() == 6 && ConstantTimeEquals(TotpCode(*secret, step), code)) matched = step;
-  }
+  const auto matched = MatchTotp(*secret, code, clock_.Now());
   if (!matched) {
     return Error(errc::kTotpInvalid, "The code is not right; enter the 6 digits your app shows now",
                  {{"code", "totp", "The code is not right; enter the 6 digits your app shows now"}});
