@@ -95,7 +95,7 @@ void AuditVerify(benchmark::State& state) {
     return fresh;
   }();
   for (auto _ : state) {
-    auto report = dzong::audit::Verify(*db).value();
+    auto report = dzong::audit::Verify(*db, {}).value();
     if (report.broken_at || report.events != kVerifyEvents) state.SkipWithError("chain did not verify");
   }
   state.SetItemsProcessed(state.iterations() * kVerifyEvents);

@@ -99,21 +99,77 @@ std::optional<std::string> Base32Decode(std::string_view text) {
   return out;
 }
 
-std::string Base64Encode(std::string_view bytes) {
+namespace {
+
+std::string Base64Variant(std::string_view bytes, int variant) {
   EnsureSodium();
-  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  std::string out(sodium_base64_encoded_len(bytes.size(), variant), '\0');
   sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
+                    variant);
   out.resize(out.size() - 1);  // the terminating NUL
   return out;
 }
 
-std::optional<std::string> Base64Decode(std::string_view text) {
+std::optional<std::string> FromBase64Variant(std::string_view text, int variant) {
   EnsureSodium();
   std::string out(text.size(), '\0');
   std::size_t length = 0;
+  const char* end = nullptr;
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), nullptr,
-                        &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0) {
+                        &length, &end, variant) != 0 ||
+      end != text.data() + text.size()) {
+    return std::nullopt;
+  }
+  out.resize(length);
+  return out;
+}
+
+}  // namespace
+
+std::string Base64Encode(std::string_view bytes) { return Base64Variant(bytes, sodium_base64_VARIANT_ORIGINAL); }
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  return FromBase64Variant(text, sodium_base64_VARIANT_ORIGINAL);
+}
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  return Base64Variant(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  return FromBase64Variant(text, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+std::string Seal(std::string_view key, std::string_view plaintext, std::string_view associated) {
+  EnsureSodium();
+  std::string out(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() +
+                      crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                  '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  unsigned long long length = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &length,
+      reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+      reinterpret_cast<const unsigned char*>(associated.data()), associated.size(), nullptr, nonce,
+      reinterpret_cast<const unsigned char*>(key.data()));
+  out.resize(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + length);
+  return out;
+}
+
+std::optional<std::string> Unseal(std::string_view key, std::string_view sealed, std::string_view associated) {
+  EnsureSodium();
+  constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  if (key.size() != kSealKeyBytes || sealed.size() < kNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return std::nullopt;
+  }
+  std::string out(sealed.size() - kNonce - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long length = 0;
+  const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(out.data()), &length, nullptr, nonce + kNonce, sealed.size() - kNonce,
+          reinterpret_cast<const unsigned char*>(associated.data()), associated.size(), nonce,
+          reinterpret_cast<const unsigned char*>(key.data())) != 0) {
     return std::nullopt;
   }
   out.resize(length);

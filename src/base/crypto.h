@@ -27,6 +27,16 @@ std::optional<std::string> Base32Decode(std::string_view text);
 /// Standard base64 with padding, and back.
 std::string Base64Encode(std::string_view bytes);
 std::optional<std::string> Base64Decode(std::string_view text);
+/// RFC 4648 base64url without padding (JWK members, signatures in JSON), and back.
+std::string Base64UrlEncode(std::string_view bytes);
+std::optional<std::string> Base64UrlDecode(std::string_view text);
+
+/// Authenticated encryption (XChaCha20-Poly1305) under a 32-byte key; the
+/// random nonce leads the result. `associated` is bound but not encrypted.
+inline constexpr std::size_t kSealKeyBytes = 32;
+std::string Seal(std::string_view key, std::string_view plaintext, std::string_view associated);
+/// nullopt when the key is wrong or the sealed text was altered.
+std::optional<std::string> Unseal(std::string_view key, std::string_view sealed, std::string_view associated);
 
 /// HMAC-SHA1 (RFC 2104), as TOTP (RFC 6238) needs it.
 std::string HmacSha1(std::string_view key, std::string_view message);

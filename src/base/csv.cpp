@@ -43,4 +43,29 @@ std::vector<std::vector<std::string>> CsvRecords(std::string_view text) {
   return out;
 }
 
+void AppendCsvRecord(std::string& out, const std::vector<std::string>& fields) {
+  bool first = true;
+  for (const std::string& field : fields) {
+    if (!first) out += ',';
+    first = false;
+    std::string_view value = field;
+    std::string guarded;
+    if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
+      guarded = "'" + field;
+      value = guarded;
+    }
+    if (value.find_first_of(",\"\r\n") == std::string_view::npos) {
+      out += value;
+      continue;
+    }
+    out += '"';
+    for (char ch : value) {
+      if (ch == '"') out += '"';
+      out += ch;
+    }
+    out += '"';
+  }
+  out += "\r\n";
+}
+
 }  // namespace dzong

@@ -1,5 +1,5 @@
 #pragma once
-// Reading the CSV seed files shipped in the binary.
+// Reading the CSV seed files shipped in the binary, and writing CSV downloads.
 
 #include <string>
 #include <string_view>
@@ -12,5 +12,10 @@ std::vector<std::string> SplitCsvLine(std::string_view line);
 
 /// The records of a CSV text after its header line, each split into fields.
 std::vector<std::vector<std::string>> CsvRecords(std::string_view text);
+
+/// Appends one CSV record (RFC 4180: quoted when needed, CRLF at the end).
+/// A field a spreadsheet would run as a formula (=, +, -, @ first) is
+/// prefixed with an apostrophe.
+void AppendCsvRecord(std::string& out, const std::vector<std::string>& fields);
 
 }  // namespace dzong

@@ -166,7 +166,7 @@ Response Dispatcher::Handle(Request& request) {
   if (audit_ && matched_route) {
     const bool denied = refused && (refused->code == errc::kUnauthenticated || refused->code == errc::kForbidden);
     if (denied || matched_route->audit_event != kNoAuditEvent) {
-      Status recorded = audit_(request, *matched_route, denied, response.status);
+      Status recorded = audit_(request, *matched_route, denied, response);
       if (!recorded.ok()) {
         refused = Error(errc::kDbUnavailable, "the call could not be recorded in the audit log; nothing was done");
         response = ErrorResponse(*refused, request.request_id);

@@ -37,14 +37,14 @@ class Dispatcher {
     behind_tls_ = behind_tls;
   }
 
-  /// Records a call: every call of a route that declares an audit event,
-  /// and every refused call of any route. The answer waits for the record;
-  /// when it cannot be made, the answer is 503 instead.
   /// Requests from these addresses (reverse proxies) are taken to come from
   /// the last address their X-Forwarded-For names.
   void TrustProxies(std::vector<std::string> addresses) { trusted_proxies_ = std::move(addresses); }
 
-  using AuditSink = std::function<Status(const Request&, const Route&, bool denied, int status)>;
+  /// Records a call: every call of a route that declares an audit event,
+  /// and every refused call of any route. The answer waits for the record;
+  /// when it cannot be made, the answer is 503 instead.
+  using AuditSink = std::function<Status(const Request&, const Route&, bool denied, const Response&)>;
   void SetAudit(AuditSink sink) { audit_ = std::move(sink); }
 
   /// Once set, answers carry `Connection: close` and new work is refused.

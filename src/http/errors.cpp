@@ -41,6 +41,12 @@ constexpr ErrorStatus kTable[] = {
     {"identity.outside_organisation", 403},
     {"identity.second_approver_required", 403},
     {"identity.csrf_failed", 422},
+    {"keys.no_key_encryption_key", 503},
+    {"keys.wrong_key_encryption_key", 503},
+    {"keys.not_found", 404},
+    {"keys.active", 409},
+    {"keys.invalid_jwks", 422},
+    {"audit.invalid_export", 422},
 };
 
 }  // namespace

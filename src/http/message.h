@@ -25,6 +25,7 @@ struct Principal {
   std::string id = "anonymous";  ///< the username, "anonymous" or "platform-operator"
   bool authenticated = false;
   std::set<std::string, std::less<>> permissions;
+  std::vector<std::string> roles;           ///< role codes of the active grants
   std::int64_t account_id = 0;              ///< 0 when no account stands behind it
   std::string kind;                         ///< citizen, official, system, operator
   std::string display_name;
@@ -64,6 +65,9 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<Header> headers;
+  /// The citizens (CIDs) whose personal data this answer showed: the
+  /// route's audit record names each one, so they see the access.
+  std::vector<std::string> audit_subjects;
 
   void SetHeader(std::string name, std::string value);
 };

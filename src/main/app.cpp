@@ -13,8 +13,10 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "modules/audit/audit.h"
+#include "modules/audit/views.h"
 #include "modules/identity/authenticator.h"
 #include "modules/identity/identity.h"
+#include "modules/keys/keys.h"
 #include "modules/organisations/organisations.h"
 #include "web/web.h"
 
@@ -24,7 +26,7 @@ std::span<const EmbeddedFile> ApiDescriptionFiles();
 
 std::vector<db::ModuleMigrations> AllMigrations() {
   return {{"audit", audit::Migrations()}, {"organisations", organisations::Migrations()},
-          {"identity", identity::Migrations()}};
+          {"identity", identity::Migrations()}, {"keys", keys::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -81,6 +83,8 @@ struct App::Parts {
   std::unique_ptr<db::Database> db;
   std::unique_ptr<organisations::OrganisationService> organisations;
   std::unique_ptr<identity::IdentityService> identity;
+  std::unique_ptr<keys::KeyRing> keys;
+  std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<web::Web> web;
   http::Router router;
   http::Metrics metrics;
@@ -104,6 +108,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   identity::Policy policy;
   policy.fast_hashing = config.fast_password_hashing;
   p->identity = std::make_unique<identity::IdentityService>(*p->db, p->clock, policy);
+  p->keys = std::make_unique<keys::KeyRing>(*p->db, p->clock, config.key_encryption_key);
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -111,6 +116,10 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(identity::AddRoutes(p->router, *p->identity));
   DZONG_TRY(p->web->AddRoutes(p->router));
   DZONG_TRY(identity::AddPages(p->router, *p->identity, *p->web));
+  DZONG_TRY(keys::AddRoutes(p->router, *p->keys));
+  audit::ViewPolicy view_policy;
+  view_policy.show_officer_names = config.audit.show_officer_names;
+  DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
 
   p->metrics.SetRoutes(RouteLabels(p->router));
   p->authenticator = std::make_unique<identity::Authenticator>(*p->identity, p->clock, config.operator_token);
@@ -120,15 +129,24 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   db::Database* database = p->db.get();
   const Clock* clock = &p->clock;
   p->dispatcher->SetAudit([database, clock](const http::Request& r, const http::Route& route, bool denied,
-                                            int status) {
-    audit::Event event = audit::For(audit::ActorOf(r), denied && route.audit_event == http::kNoAuditEvent ? "access.denied"
-                                                                                              : route.audit_event,
-                                    "route", route.method + " " + route.pattern,
-                                    nlohmann::json({{"path", r.path}, {"status", status}}).dump(
-                                        -1, ' ', false, nlohmann::json::error_handler_t::replace));
+                                            const http::Response& response) {
+    nlohmann::json detail = {{"path", r.path}, {"status", response.status}};
+    if (!r.query.empty()) detail["query"] = r.query;
+    audit::Event event = audit::For(
+        audit::ActorOf(r), denied && route.audit_event == http::kNoAuditEvent ? "access.denied" : route.audit_event,
+        "route", route.method + " " + route.pattern,
+        detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     event.allowed = !denied;
     return database->Write([&](db::Connection& c) -> Status {
-      DZONG_TRY(audit::Append(c, event, *clock));
+      if (response.audit_subjects.empty()) {
+        DZONG_TRY(audit::Append(c, event, *clock));
+        return {};
+      }
+      // One event for each person whose data the answer showed.
+      for (const std::string& subject : response.audit_subjects) {
+        event.subject = subject;
+        DZONG_TRY(audit::Append(c, event, *clock));
+      }
       return {};
     });
   });
@@ -164,7 +182,23 @@ identity::IdentityService& App::Identity() { return *parts_->identity; }
 web::Web& App::Web() { return *parts_->web; }
 db::Database& App::Database() { return *parts_->db; }
 
-Result<std::uint16_t> App::Listen() { return parts_->server->Listen(); }
+Result<std::uint16_t> App::Listen() {
+  Parts& p = *parts_;
+  if (p.config.key_encryption_key.empty()) {
+    return Error("config.invalid",
+                 "keys.encryption_key (or DZONG_KEY_ENCRYPTION_KEY) must be set: the audit log's checkpoints are "
+                 "signed with a key sealed under it");
+  }
+  if (auto probe = p.keys->Sign("dzong: the signing key is usable"); !probe.ok()) return probe.error();
+  std::shared_ptr<spdlog::logger> log = p.log;
+  p.checkpointer = std::make_unique<audit::Checkpointer>(
+      *p.db, *p.keys, p.clock, p.config.audit.checkpoint_every, p.config.audit.checkpoint_interval,
+      [log](const Error& e) {
+        if (log) log->error(R"({{"type":"event","event":"audit.checkpoint_failed","message":{}}})",
+                            nlohmann::json(e.message).dump());
+      });
+  return p.server->Listen();
+}
 
 void App::Serve(bool signals) {
   if (signals) parts_->server->StopOnSignals();
@@ -172,6 +206,10 @@ void App::Serve(bool signals) {
 }
 
 void App::Shutdown() { parts_->server->Shutdown(); }
+
+keys::KeyRing& App::Keys() { return *parts_->keys; }
+const Config& App::Settings() const { return parts_->config; }
+const Clock& App::Time() const { return parts_->clock; }
 
 std::vector<App::RouteInfo> App::Routes() const {
   std::vector<RouteInfo> out;

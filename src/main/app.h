@@ -22,6 +22,10 @@ class IdentityService;
 namespace web {
 class Web;
 }
+namespace keys {
+class KeyRing;
+}
+class Clock;
 
 /// Every module's migrations, in the order they apply.
 std::vector<db::ModuleMigrations> AllMigrations();
@@ -42,8 +46,12 @@ class App {
   identity::IdentityService& Identity();
   db::Database& Database();
   web::Web& Web();
+  keys::KeyRing& Keys();
+  const Config& Settings() const;
+  const Clock& Time() const;
 
-  /// Binds the listening socket; returns the port.
+  /// Binds the listening socket and starts signing audit checkpoints;
+  /// returns the port. Needs the key-encryption key.
   Result<std::uint16_t> Listen();
   /// Serves until Shutdown() or a signal (when `signals` is set).
   void Serve(bool signals);

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "db/database.h"
+#include "modules/keys/keys.h"
 
 extern char** environ;
 
@@ -182,6 +183,32 @@ Status ReadFile(const std::string& file, Config& config) {
   } else if (root.get("auth")) {
     return Invalid("auth", "must be a table ([auth])");
   }
+  if (const toml::table* t = top.Table("keys")) {
+    TableReader r(*t, "keys");
+    std::string kek;
+    DZONG_TRY(r.String("encryption_key", kek));
+    if (!kek.empty()) {
+      DZONG_ASSIGN_OR_RETURN(config.key_encryption_key, keys::ParseKeyEncryptionKey("keys.encryption_key", kek));
+    }
+    DZONG_TRY(r.Finish());
+  } else if (root.get("keys")) {
+    return Invalid("keys", "must be a table ([keys])");
+  }
+  if (const toml::table* t = top.Table("audit")) {
+    TableReader r(*t, "audit");
+    DZONG_TRY(r.Int("checkpoint_every", 1, 100'000'000, config.audit.checkpoint_every));
+    n = config.audit.checkpoint_interval.count() / 1000;
+    DZONG_TRY(r.Int("checkpoint_seconds", 1, 86400, n));
+    config.audit.checkpoint_interval = std::chrono::seconds(n);
+    n = config.audit.retention_days;
+    DZONG_TRY(r.Int("retention_days", 1, 365 * 100, n));
+    config.audit.retention_days = static_cast<int>(n);
+    DZONG_TRY(r.String("archive_dir", config.audit.archive_dir));
+    DZONG_TRY(r.Bool("show_officer_names", config.audit.show_officer_names));
+    DZONG_TRY(r.Finish());
+  } else if (root.get("audit")) {
+    return Invalid("audit", "must be a table ([audit])");
+  }
   return top.Finish();
 }
 
@@ -212,9 +239,13 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
   if (auto* v = env("DZONG_LISTEN")) DZONG_TRY(ParseListen("DZONG_LISTEN", *v, config.server));
   if (auto* v = env("DZONG_LOG_LEVEL")) config.log_level = *v;
   if (auto* v = env("DZONG_OPERATOR_TOKEN")) config.operator_token = *v;
+  if (auto* v = env("DZONG_KEY_ENCRYPTION_KEY")) {
+    DZONG_ASSIGN_OR_RETURN(config.key_encryption_key, keys::ParseKeyEncryptionKey("DZONG_KEY_ENCRYPTION_KEY", *v));
+  }
 
   if (config.data_dir.empty()) return Invalid("data_dir", "must not be empty");
   if (config.assets_dir.empty()) return Invalid("server.assets_dir", "must not be empty");
+  if (config.audit.archive_dir.empty()) config.audit.archive_dir = config.data_dir + "/audit-archive";
   if (config.database_url.empty()) config.database_url = "sqlite://" + config.data_dir + "/dzong.db";
   if (Status s = db::ValidateUrl(config.database_url); !s.ok()) {
     return Invalid(env("DZONG_DATABASE_URL") ? "DZONG_DATABASE_URL" : "database.url", s.error().message);

@@ -26,6 +26,16 @@ struct Config {
   /// Addresses of reverse proxies whose X-Forwarded-For names the client.
   std::vector<std::string> trusted_proxies;
   bool fast_password_hashing = false;  ///< test suites only: Argon2id at minimum cost
+  /// Seals the platform's signing keys at rest: 32 raw bytes, from 64 hex
+  /// digits in keys.encryption_key or DZONG_KEY_ENCRYPTION_KEY. Empty: none.
+  std::string key_encryption_key;
+  struct Audit {
+    std::int64_t checkpoint_every = 1000;                     ///< events between signed checkpoints
+    std::chrono::milliseconds checkpoint_interval{60'000};    ///< longest an event waits for one
+    int retention_days = 3650;                                ///< older events may be archived
+    std::string archive_dir;                                  ///< defaults to <data_dir>/audit-archive
+    bool show_officer_names = false;  ///< the data tracker names officers, not only their roles
+  } audit;
 };
 
 /// Reads settings. `file` may be empty (defaults and environment only).

@@ -1,7 +1,10 @@
 // dzong: the e-governance platform's one binary.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -13,13 +16,16 @@
 
 #include "db/database.h"
 #include "main/app.h"
-#include "modules/audit/audit.h"
+#include "base/signing.h"
 #include "main/config.h"
+#include "modules/audit/audit.h"
+#include "modules/keys/keys.h"
 
 namespace {
 
 constexpr int kExitFailure = 1;
 constexpr int kExitBadConfig = 2;
+constexpr int kExitBroken = 3;
 
 /// JSON lines on stdout; access lines are JSON already, other messages are
 /// wrapped by the pattern.
@@ -34,6 +40,178 @@ std::shared_ptr<spdlog::logger> MakeLogger(const std::string& level) {
   return logger;
 }
 
+
+/// Prints what a verification found; 0 when intact, 3 when broken.
+int Report(const dzong::Result<dzong::audit::VerifyReport>& report, const char* what) {
+  if (!report.ok()) {
+    std::fprintf(stderr, "dzong: audit verify: %s\n", report.error().message.c_str());
+    return kExitFailure;
+  }
+  if (report->broken_at) {
+    std::printf("%s BROKEN at event %lld: %s\n%s\n", what, static_cast<long long>(*report->broken_at),
+                report->kind.c_str(), report->detail.c_str());
+    return kExitBroken;
+  }
+  std::printf("%s intact: %lld events (%lld to %lld), %lld signed checkpoints verified", what,
+              static_cast<long long>(report->events), static_cast<long long>(report->first_seq),
+              static_cast<long long>(report->last_seq), static_cast<long long>(report->checkpoints));
+  if (report->unsigned_tail > 0) {
+    std::printf("; the last %lld events await their checkpoint", static_cast<long long>(report->unsigned_tail));
+  }
+  std::printf("\n");
+  return 0;
+}
+
+int VerifyCommand(dzong::App& app, const std::string& keys_file, const std::string& export_file) {
+  std::optional<std::vector<dzong::PublicKey>> keys;
+  if (!keys_file.empty()) {
+    std::ifstream in(keys_file);
+    if (!in) {
+      std::fprintf(stderr, "dzong: audit verify: --keys: cannot read %s\n", keys_file.c_str());
+      return kExitFailure;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = dzong::KeysFromJwks(text.str());
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "dzong: audit verify: --keys: %s\n", parsed.error().message.c_str());
+      return kExitFailure;
+    }
+    keys = std::move(*parsed);
+  }
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  const auto progress = [terminal](std::int64_t n) {
+    if (terminal) std::fprintf(stderr, "\rchecked %lld events", static_cast<long long>(n));
+  };
+  int rc = 0;
+  if (!export_file.empty()) {
+    std::FILE* in = std::fopen(export_file.c_str(), "rb");
+    if (!in) {
+      std::fprintf(stderr, "dzong: audit verify: --file: cannot read %s\n", export_file.c_str());
+      return kExitFailure;
+    }
+    auto report = dzong::audit::VerifyExport(in, keys, progress);
+    std::fclose(in);
+    if (terminal) std::fprintf(stderr, "\n");
+    rc = Report(report, "export");
+  } else {
+    if (!keys) {
+      auto published = app.Keys().Published();
+      if (!published.ok()) {
+        std::fprintf(stderr, "dzong: audit verify: %s\n", published.error().message.c_str());
+        return kExitFailure;
+      }
+      keys = std::move(*published);
+    }
+    auto report = dzong::audit::Verify(app.Database(), *keys, progress);
+    if (terminal) std::fprintf(stderr, "\n");
+    rc = Report(report, "audit log");
+  }
+  return rc;
+}
+
+/// A sequence number, or a UTC date: its first event (from) or its last (to).
+std::optional<std::int64_t> ResolveBound(dzong::App& app, const std::string& text, bool is_end) {
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return std::stoll(text);
+  int y = 0, m = 0, d = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 || text.size() != 10) return std::nullopt;
+  using namespace std::chrono;
+  const year_month_day day{year{y}, month{static_cast<unsigned>(m)}, std::chrono::day{static_cast<unsigned>(d)}};
+  if (!day.ok()) return std::nullopt;
+  const auto start = dzong::FormatUtc(time_point_cast<system_clock::duration>(sys_days{day} + days{is_end ? 1 : 0}));
+  auto found = is_end ? dzong::audit::LastBefore(app.Database(), start) : dzong::audit::FirstAtOrAfter(app.Database(), start);
+  if (!found.ok() || !found->has_value()) return is_end ? 0 : INT64_MAX;
+  return **found;
+}
+
+int ExportCommand(dzong::App& app, const std::string& from_text, const std::string& to_text, const std::string& output) {
+  const auto from = ResolveBound(app, from_text, false);
+  const auto to = ResolveBound(app, to_text, true);
+  if (!from || !to) {
+    std::fprintf(stderr, "dzong: audit export: %s must be a sequence number or a date such as 2026-11-29\n",
+                 !from ? "--from" : "--to");
+    return kExitBadConfig;
+  }
+  std::FILE* out = output.empty() ? stdout : std::fopen(output.c_str(), "wb");
+  if (!out) {
+    std::fprintf(stderr, "dzong: audit export: cannot write %s\n", output.c_str());
+    return kExitFailure;
+  }
+  auto written = dzong::audit::Export(app.Database(), app.Keys(), app.Time(), *from, *to, out);
+  if (out != stdout) std::fclose(out);
+  if (!written.ok()) {
+    std::fprintf(stderr, "dzong: audit export: %s\n", written.error().message.c_str());
+    return kExitFailure;
+  }
+  std::fprintf(stderr, "exported %lld events\n", static_cast<long long>(*written));
+  return 0;
+}
+
+int ArchiveCommand(dzong::App& app, const std::string& before_text) {
+  std::string before;
+  if (before_text.empty()) {
+    const auto cutoff = app.Time().Now() - std::chrono::days(app.Settings().audit.retention_days);
+    before = dzong::FormatUtc(cutoff);
+  } else {
+    int y = 0, m = 0, d = 0;
+    if (std::sscanf(before_text.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3 || before_text.size() != 10) {
+      std::fprintf(stderr, "dzong: audit archive: --before must be a date such as 2026-11-29\n");
+      return kExitBadConfig;
+    }
+    before = before_text + "T00:00:00.000000Z";
+  }
+  dzong::audit::Actor actor;
+  actor.id = "platform-operator";
+  actor.role = "operator";
+  auto report = dzong::audit::Archive(app.Database(), app.Keys(), app.Time(), before, app.Settings().audit.archive_dir,
+                                      actor);
+  if (!report.ok()) {
+    std::fprintf(stderr, "dzong: audit archive: %s\n", report.error().message.c_str());
+    return kExitFailure;
+  }
+  if (report->events == 0) {
+    std::printf("nothing to archive: no events before %s\n", before.c_str());
+  } else {
+    std::printf("archived %lld events (%lld to %lld) to %s\n", static_cast<long long>(report->events),
+                static_cast<long long>(report->first_seq), static_cast<long long>(report->last_seq),
+                report->file.c_str());
+  }
+  return 0;
+}
+
+int KeysCommand(dzong::App& app, const std::string& action, const std::string& kid) {
+  dzong::audit::Actor actor;
+  actor.id = "platform-operator";
+  actor.role = "operator";
+  if (action == "rotate") {
+    auto key = app.Keys().Rotate(actor);
+    if (!key.ok()) {
+      std::fprintf(stderr, "dzong: keys rotate: %s\n", key.error().message.c_str());
+      return kExitFailure;
+    }
+    std::printf("new active key %s\n", key->kid.c_str());
+    return 0;
+  }
+  if (action == "retire") {
+    auto key = app.Keys().Retire(kid, actor);
+    if (!key.ok()) {
+      std::fprintf(stderr, "dzong: keys retire: %s\n", key.error().message.c_str());
+      return kExitFailure;
+    }
+    std::printf("retired %s at %s\n", key->kid.c_str(), key->retired_at.value_or("").c_str());
+    return 0;
+  }
+  auto keys = app.Keys().Published();
+  if (!keys.ok()) {
+    std::fprintf(stderr, "dzong: keys list: %s\n", keys.error().message.c_str());
+    return kExitFailure;
+  }
+  for (const auto& key : *keys) {
+    std::printf("%s  %-8s  created %s%s%s\n", key.kid.c_str(), key.status.c_str(), key.created_at.c_str(),
+                key.retired_at ? "  retired " : "", key.retired_at.value_or("").c_str());
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -51,7 +229,28 @@ int main(int argc, char** argv) {
   seed->add_flag("--demo", demo, "also add the demo accounts listed in the README");
   auto* audit_cmd = cli.add_subcommand("audit", "the tamper-evident audit log");
   audit_cmd->require_subcommand(1);
-  auto* verify = audit_cmd->add_subcommand("verify", "recompute the hash chain and report the first break");
+  auto* verify = audit_cmd->add_subcommand(
+      "verify", "recompute the hash chain, check every signed checkpoint, and report the first break");
+  std::string keys_file, export_file;
+  verify->add_option("--keys", keys_file, "check signatures against this saved copy of /.well-known/dzong-keys.json");
+  verify->add_option("--file", export_file, "verify an export file instead of the database");
+  auto* export_cmd = audit_cmd->add_subcommand("export", "write events as newline-delimited JSON with their checkpoints");
+  std::string from_text, to_text, output;
+  export_cmd->add_option("--from", from_text, "first event: a sequence number, or a UTC date (YYYY-MM-DD)")->required();
+  export_cmd->add_option("--to", to_text, "last event: a sequence number, or a UTC date (YYYY-MM-DD), inclusive")->required();
+  export_cmd->add_option("-o,--output", output, "file to write (default: standard output)");
+  auto* archive_cmd = audit_cmd->add_subcommand(
+      "archive", "move events older than the retention period to an export file under the archive directory");
+  std::string before_text;
+  archive_cmd->add_option("--before", before_text, "archive events before this UTC date (YYYY-MM-DD) instead");
+  auto* checkpoint_cmd = audit_cmd->add_subcommand("checkpoint", "sign a checkpoint of the chain's head now");
+  auto* keys_cmd = cli.add_subcommand("keys", "the platform's signing keys");
+  keys_cmd->require_subcommand(1);
+  auto* keys_list = keys_cmd->add_subcommand("list", "list every key and its period");
+  auto* keys_rotate = keys_cmd->add_subcommand("rotate", "make a new active key; the old one stays published");
+  auto* keys_retire = keys_cmd->add_subcommand("retire", "end a replaced key's period");
+  std::string retire_kid;
+  keys_retire->add_option("kid", retire_kid, "the key id")->required();
   CLI11_PARSE(cli, argc, argv);
 
   auto config = dzong::LoadConfig(config_file, dzong::ProcessEnvironment());
@@ -85,21 +284,22 @@ int main(int argc, char** argv) {
       std::printf("seed: %s\n", report->c_str());
     }
   } else if (*verify) {
-    const bool terminal = isatty(STDERR_FILENO) != 0;
-    auto report = dzong::audit::Verify((*app)->Database(), [terminal](std::int64_t n) {
-      if (terminal) std::fprintf(stderr, "\rchecked %lld events", static_cast<long long>(n));
-    });
-    if (terminal) std::fprintf(stderr, "\n");
-    if (!report.ok()) {
-      std::fprintf(stderr, "dzong: audit verify: %s\n", report.error().message.c_str());
+    rc = VerifyCommand(**app, keys_file, export_file);
+  } else if (*export_cmd) {
+    rc = ExportCommand(**app, from_text, to_text, output);
+  } else if (*archive_cmd) {
+    rc = ArchiveCommand(**app, before_text);
+  } else if (*checkpoint_cmd) {
+    auto cp = dzong::audit::SignCheckpoint((*app)->Database(), (*app)->Keys(), (*app)->Time(), std::nullopt, "requested");
+    if (!cp.ok()) {
+      std::fprintf(stderr, "dzong: audit checkpoint: %s\n", cp.error().message.c_str());
       rc = kExitFailure;
-    } else if (report->broken_at) {
-      std::printf("audit log BROKEN at event %lld: %s\n", static_cast<long long>(*report->broken_at),
-                  report->kind.c_str());
-      rc = 3;
     } else {
-      std::printf("audit log intact: %lld events\n", static_cast<long long>(report->events));
+      std::printf("checkpoint at event %lld signed with key %s\n", static_cast<long long>(cp->seq),
+                  cp->signature.kid.c_str());
     }
+  } else if (*keys_list || *keys_rotate || *keys_retire) {
+    rc = KeysCommand(**app, *keys_rotate ? "rotate" : *keys_retire ? "retire" : "list", retire_kid);
   } else if (*serve) {
     auto port = (*app)->Listen();
     if (!port.ok()) {

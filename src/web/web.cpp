@@ -125,6 +125,8 @@ http::Response Web::Page(const http::Request& request, const std::string& page, 
   context["display_name"] = who.display_name;
   context["is_official"] = who.kind == "official";
   context["may_administer"] = who.May("accounts.read");
+  context["may_track"] = who.May("data_access.self");
+  context["may_audit"] = who.May("audit.read");
   std::string csrf = who.csrf_token.empty() ? request.Cookie(kCsrfCookie) : who.csrf_token;
   const bool new_csrf = csrf.empty();
   if (new_csrf) csrf = RandomHex(16);

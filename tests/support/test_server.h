@@ -4,6 +4,7 @@
 #include <memory>
 #include <thread>
 
+#include "base/crypto.h"
 #include "main/app.h"
 #include "support/http_client.h"
 #include "support/test_database.h"
@@ -22,6 +23,7 @@ class TestServer {
     config_.operator_token = kOperatorToken;
     config_.access_log = false;
     config_.fast_password_hashing = true;
+    config_.key_encryption_key = RandomBytes(kSealKeyBytes);
     if (adjust) adjust(config_);
     auto app = App::Create(config_, nullptr);
     if (!app.ok()) throw std::runtime_error("App::Create: " + app.error().message);

@@ -2,6 +2,8 @@
 // platform operator's configured token, or nobody.
 #include "modules/identity/authenticator.h"
 
+#include <algorithm>
+
 #include "base/crypto.h"
 #include "modules/identity/message_signature.h"
 #include "web/web.h"
@@ -21,6 +23,9 @@ http::Principal FromCaller(const Caller& caller) {
   p.language = caller.account.language;
   p.permissions = caller.permissions;
   p.permissions.insert("public");
+  for (const Grant& grant : caller.grants) {
+    if (std::find(p.roles.begin(), p.roles.end(), grant.role) == p.roles.end()) p.roles.push_back(grant.role);
+  }
   return p;
 }
 

@@ -209,7 +209,12 @@ class Pages {
   Response Administration(const Request& r) {
     auto context = AdminContext(r);
     if (!context.ok()) return web_.ErrorPage(r, context.error(), 500);
-    return web_.Page(r, "admin_accounts", "administration", *context);
+    http::Response page = web_.Page(r, "admin_accounts", "administration", *context);
+    // The citizens listed: each sees this look at their account.
+    for (const auto& a : (*context)["accounts"]) {
+      if (a.value("kind", "") == "citizen") page.audit_subjects.push_back(a.value("username", ""));
+    }
+    return page;
   }
 
   /// What the administration page shows: the organisation's accounts, the
@@ -399,7 +404,7 @@ Status AddPages(http::Router& router, IdentityService& identity, web::Web& web) 
                         "reset password form"}));
   DZONG_TRY(router.Add({"POST", "/reset-password", http::kPublic, "identity.password_reset", page(&Pages::Reset),
                         "set a new password"}));
-  DZONG_TRY(router.Add({"GET", "/admin/accounts", "accounts.read", http::kNoAuditEvent,
+  DZONG_TRY(router.Add({"GET", "/admin/accounts", "accounts.read", "identity.administration",
                         [pages](const Request& r, const http::PathParams&) { return pages->Administration(r); },
                         "accounts of the administrator's organisation"}));
   DZONG_TRY(router.Add({"POST", "/admin/grants", "roles.grant", "identity.role_grant", page(&Pages::Grant), "grant a role"}));

@@ -66,8 +66,14 @@ Response ListAccounts(IdentityService& identity, const Request& r) {
   auto accounts = identity.ListAccounts(scope);
   if (!accounts.ok()) return http::ErrorResponse(accounts.error(), r.request_id);
   json items = json::array();
-  for (const auto& a : *accounts) items.push_back(ToJson(a));
-  return Json(200, {{"items", items}});
+  std::vector<std::string> citizens;
+  for (const auto& a : *accounts) {
+    items.push_back(ToJson(a));
+    if (a.kind == AccountKind::kCitizen) citizens.push_back(a.username);
+  }
+  Response res = Json(200, {{"items", items}});
+  res.audit_subjects = std::move(citizens);
+  return res;
 }
 
 Response GetAccount(IdentityService& identity, const Request& r, const std::string& id) {
@@ -77,7 +83,9 @@ Response GetAccount(IdentityService& identity, const Request& r, const std::stri
     account = Error(errc::kNotFound, "There is no such account");
   }
   if (!account.ok()) return http::ErrorResponse(account.error(), r.request_id);
-  return Json(200, ToJson(*account));
+  Response res = Json(200, ToJson(*account));
+  if (account->kind == AccountKind::kCitizen) res.audit_subjects = {account->username};
+  return res;
 }
 
 Response CreateAccount(IdentityService& identity, const Request& r) {

@@ -1,0 +1,164 @@
+#include "modules/keys/keys.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/crypto.h"
+
+namespace dzong {
+std::span<const EmbeddedFile> KeysMigrationFiles();
+}
+
+namespace dzong::keys {
+namespace {
+
+constexpr char kColumns[] = "kid, public_key, created_at, retired_at, status";
+
+PublicKey FromRow(const db::Row& r) {
+  PublicKey key;
+  key.kid = r.Text(0);
+  key.key = Base64UrlDecode(r.Text(1)).value_or(std::string());
+  key.created_at = r.Text(2);
+  key.retired_at = r.OptText(3);
+  key.status = r.Text(4);
+  return key;
+}
+
+std::string Digits(std::string_view utc) {
+  std::string out;
+  for (char ch : utc.substr(0, 10)) {
+    if (ch != '-') out += ch;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::span<const EmbeddedFile> Migrations() { return KeysMigrationFiles(); }
+
+Result<std::string> ParseKeyEncryptionKey(std::string_view setting, std::string_view text) {
+  const auto invalid = [&] {
+    return Error("config.invalid",
+                 fmt::format("{}: must be 64 hexadecimal digits (32 bytes; make one with `openssl rand -hex 32`)",
+                             setting));
+  };
+  if (text.size() != 2 * kSealKeyBytes) return invalid();
+  std::string raw;
+  for (std::size_t i = 0; i < text.size(); i += 2) {
+    unsigned value = 0;
+    for (char ch : text.substr(i, 2)) {
+      value <<= 4;
+      if (ch >= '0' && ch <= '9') value |= static_cast<unsigned>(ch - '0');
+      else if (ch >= 'a' && ch <= 'f') value |= static_cast<unsigned>(ch - 'a' + 10);
+      else if (ch >= 'A' && ch <= 'F') value |= static_cast<unsigned>(ch - 'A' + 10);
+      else return invalid();
+    }
+    raw += static_cast<char>(value);
+  }
+  return raw;
+}
+
+KeyRing::KeyRing(db::Database& db, const Clock& clock, std::string kek)
+    : db_(db), clock_(clock), kek_(std::move(kek)) {}
+
+Result<PublicKey> KeyRing::CreateKey(db::Connection& c, const audit::Actor& actor, const std::string& action) {
+  if (kek_.empty()) {
+    return Error(errc::kNoKeyEncryptionKey,
+                 "no key-encryption key is configured, so no signing key can be made or used: set "
+                 "keys.encryption_key or DZONG_KEY_ENCRYPTION_KEY");
+  }
+  const std::string now = FormatUtc(clock_.Now());
+  const KeyPair pair = Ed25519KeyPair();
+  PublicKey key;
+  key.kid = fmt::format("dzong-{}-{}", Digits(now), RandomHex(4));
+  key.key = pair.public_key;
+  key.created_at = now;
+  key.status = "active";
+  const db::Value demote[] = {now};
+  DZONG_TRY(c.Execute("UPDATE signing_keys SET status = 'previous', rotated_at = ? WHERE status = 'active'", demote));
+  const db::Value row[] = {key.kid, Base64UrlEncode(pair.public_key), Base64Encode(Seal(kek_, pair.secret_key, key.kid)),
+                           now, actor.id};
+  DZONG_TRY(c.Execute("INSERT INTO signing_keys (kid, algorithm, public_key, sealed_secret, status, created_at, "
+                      "created_by) VALUES (?, 'Ed25519', ?, ?, 'active', ?, ?)",
+                      row));
+  DZONG_TRY(audit::Append(c, audit::For(actor, action, "signing_key", key.kid,
+                                        nlohmann::json({{"kid", key.kid}}).dump()),
+                          clock_));
+  return key;
+}
+
+Result<Signature> KeyRing::Sign(std::string_view message) {
+  // The active key is read each time, so a rotation by another process
+  // (dzong keys rotate) takes effect at the next signature.
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([](db::Connection& c) {
+                           return c.Query("SELECT kid, sealed_secret FROM signing_keys WHERE status = 'active'");
+                         }));
+  if (rows.empty()) {
+    audit::Actor platform;
+    platform.id = "platform";
+    DZONG_ASSIGN_OR_RETURN(PublicKey first, db_.WriteValue<PublicKey>([&](db::Connection& c) -> Result<PublicKey> {
+                             DZONG_ASSIGN_OR_RETURN(db::Rows again,
+                                                    c.Query("SELECT kid FROM signing_keys WHERE status = 'active'"));
+                             if (!again.empty()) {
+                               PublicKey existing;
+                               existing.kid = again[0].Text(0);
+                               return existing;
+                             }
+                             return CreateKey(c, platform, "keys.created");
+                           }));
+    (void)first;
+    return Sign(message);
+  }
+  const std::string kid = rows[0].Text(0);
+  std::lock_guard lock(mutex_);
+  if (kid != cached_kid_) {
+    if (kek_.empty()) return Error(errc::kNoKeyEncryptionKey, "no key-encryption key is configured");
+    auto sealed = Base64Decode(rows[0].Text(1));
+    std::optional<std::string> secret = sealed ? Unseal(kek_, *sealed, kid) : std::nullopt;
+    if (!secret) {
+      return Error(errc::kWrongKeyEncryptionKey,
+                   fmt::format("the signing key {} cannot be unsealed with the configured key-encryption key", kid));
+    }
+    cached_kid_ = kid;
+    cached_secret_ = std::move(*secret);
+  }
+  return Signature{kid, Ed25519Sign(cached_secret_, message)};
+}
+
+Result<std::vector<PublicKey>> KeyRing::Published() const {
+  return db_.ReadValue<std::vector<PublicKey>>([](db::Connection& c) -> Result<std::vector<PublicKey>> {
+    DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query(std::string("SELECT ") + kColumns +
+                                                  " FROM signing_keys ORDER BY created_at DESC, kid"));
+    std::vector<PublicKey> out;
+    for (const auto& r : rows) out.push_back(FromRow(r));
+    return out;
+  });
+}
+
+Result<PublicKey> KeyRing::Rotate(const audit::Actor& actor) {
+  return db_.WriteValue<PublicKey>([&](db::Connection& c) { return CreateKey(c, actor, "keys.rotated"); });
+}
+
+Result<PublicKey> KeyRing::Retire(const std::string& kid, const audit::Actor& actor) {
+  return db_.WriteValue<PublicKey>([&](db::Connection& c) -> Result<PublicKey> {
+    const db::Value key[] = {kid};
+    DZONG_ASSIGN_OR_RETURN(db::Rows rows,
+                           c.Query(std::string("SELECT ") + kColumns + " FROM signing_keys WHERE kid = ?", key));
+    if (rows.empty()) return Error(errc::kNotFound, fmt::format("there is no signing key {}", kid));
+    PublicKey found = FromRow(rows[0]);
+    if (found.status == "active") {
+      return Error(errc::kActive, fmt::format("{} is the active key; rotate to a new key before retiring it", kid));
+    }
+    if (found.status == "retired") return found;
+    found.status = "retired";
+    found.retired_at = FormatUtc(clock_.Now());
+    const db::Value update[] = {*found.retired_at, kid};
+    DZONG_TRY(c.Execute("UPDATE signing_keys SET status = 'retired', retired_at = ? WHERE kid = ?", update));
+    DZONG_TRY(audit::Append(c, audit::For(actor, "keys.retired", "signing_key", kid,
+                                          nlohmann::json({{"kid", kid}}).dump()),
+                            clock_));
+    return found;
+  });
+}
+
+}  // namespace dzong::keys
