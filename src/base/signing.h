@@ -32,6 +32,9 @@ class Signer {
  public:
   virtual ~Signer() = default;
   virtual Result<Signature> Sign(std::string_view message) = 0;
+  /// The key Sign will use, made first when there is none yet: call it
+  /// before taking the time a signature will state.
+  virtual Result<std::string> ActiveKeyId() = 0;
   virtual Result<std::vector<PublicKey>> Published() const = 0;
 };
 

@@ -304,7 +304,7 @@ int main(int argc, char** argv) {
     auto port = (*app)->Listen();
     if (!port.ok()) {
       std::fprintf(stderr, "dzong: %s\n", port.error().message.c_str());
-      rc = kExitFailure;
+      rc = port.error().code == "config.invalid" ? kExitBadConfig : kExitFailure;
     } else {
       log->warn(R"({{"type":"event","event":"server.started","address":"{}","port":{},"threads":{},"database":"{}"}})",
                 config->server.address, *port, config->server.threads,

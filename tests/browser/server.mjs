@@ -10,6 +10,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +66,7 @@ export async function startServer({ readyTimeoutMs = 20_000 } = {}) {
     DZONG_LISTEN: `127.0.0.1:${port}`,
     DZONG_DATA_DIR: dataDir,
     DZONG_LOG_LEVEL: 'warn',
+    DZONG_KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
   });
 
   let child;

@@ -342,6 +342,7 @@ Result<Checkpoint> SignCheckpoint(db::Database& db, Signer& signer, const Clock&
   Checkpoint cp;
   cp.seq = rows[0].Int(0);
   cp.hash = rows[0].Text(1);
+  DZONG_TRY(signer.ActiveKeyId());  // a first key's period starts before the time it signs
   cp.at = FormatUtc(clock.Now());
   cp.reason = reason;
   DZONG_ASSIGN_OR_RETURN(cp.signature, signer.Sign(CheckpointMessage(cp.seq, cp.hash, cp.at)));

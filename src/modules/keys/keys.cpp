@@ -87,28 +87,31 @@ Result<PublicKey> KeyRing::CreateKey(db::Connection& c, const audit::Actor& acto
   return key;
 }
 
+Result<db::Rows> KeyRing::ActiveRow() {
+  // Read each time, so a rotation by another process (dzong keys rotate)
+  // takes effect at the next signature.
+  const auto read = [](db::Connection& c) {
+    return c.Query("SELECT kid, sealed_secret FROM signing_keys WHERE status = 'active'");
+  };
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>(read));
+  if (!rows.empty()) return rows;
+  audit::Actor platform;
+  platform.id = "platform";
+  return db_.WriteValue<db::Rows>([&](db::Connection& c) -> Result<db::Rows> {
+    DZONG_ASSIGN_OR_RETURN(db::Rows again, read(c));
+    if (!again.empty()) return again;
+    DZONG_TRY(CreateKey(c, platform, "keys.created"));
+    return read(c);
+  });
+}
+
+Result<std::string> KeyRing::ActiveKeyId() {
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, ActiveRow());
+  return rows.at(0).Text(0);
+}
+
 Result<Signature> KeyRing::Sign(std::string_view message) {
-  // The active key is read each time, so a rotation by another process
-  // (dzong keys rotate) takes effect at the next signature.
-  DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([](db::Connection& c) {
-                           return c.Query("SELECT kid, sealed_secret FROM signing_keys WHERE status = 'active'");
-                         }));
-  if (rows.empty()) {
-    audit::Actor platform;
-    platform.id = "platform";
-    DZONG_ASSIGN_OR_RETURN(PublicKey first, db_.WriteValue<PublicKey>([&](db::Connection& c) -> Result<PublicKey> {
-                             DZONG_ASSIGN_OR_RETURN(db::Rows again,
-                                                    c.Query("SELECT kid FROM signing_keys WHERE status = 'active'"));
-                             if (!again.empty()) {
-                               PublicKey existing;
-                               existing.kid = again[0].Text(0);
-                               return existing;
-                             }
-                             return CreateKey(c, platform, "keys.created");
-                           }));
-    (void)first;
-    return Sign(message);
-  }
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, ActiveRow());
   const std::string kid = rows[0].Text(0);
   std::lock_guard lock(mutex_);
   if (kid != cached_kid_) {

@@ -41,6 +41,7 @@ class KeyRing final : public Signer {
 
   /// Signs with the active key, creating the first key when there is none.
   Result<Signature> Sign(std::string_view message) override;
+  Result<std::string> ActiveKeyId() override;
 
   /// Every key ever made, newest first, public halves only.
   Result<std::vector<PublicKey>> Published() const override;
@@ -52,6 +53,7 @@ class KeyRing final : public Signer {
   Result<PublicKey> Retire(const std::string& kid, const audit::Actor& actor);
 
  private:
+  Result<db::Rows> ActiveRow();
   Result<PublicKey> CreateKey(db::Connection& c, const audit::Actor& actor, const std::string& action);
 
   db::Database& db_;
