@@ -342,10 +342,16 @@ Result<Checkpoint> SignCheckpoint(db::Database& db, Signer& signer, const Clock&
   Checkpoint cp;
   cp.seq = rows[0].Int(0);
   cp.hash = rows[0].Text(1);
-  DZONG_TRY(signer.ActiveKeyId());  // a first key's period starts before the time it signs
-  cp.at = FormatUtc(clock.Now());
   cp.reason = reason;
-  DZONG_ASSIGN_OR_RETURN(cp.signature, signer.Sign(CheckpointMessage(cp.seq, cp.hash, cp.at)));
+  // The key's period must have begun by the time the checkpoint states: make
+  // the first key before taking the time, and sign again if a rotation came
+  // in between.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    DZONG_ASSIGN_OR_RETURN(std::string kid, signer.ActiveKeyId());
+    cp.at = FormatUtc(clock.Now());
+    DZONG_ASSIGN_OR_RETURN(cp.signature, signer.Sign(CheckpointMessage(cp.seq, cp.hash, cp.at)));
+    if (cp.signature.kid == kid) break;
+  }
   return db.WriteValue<Checkpoint>([&](db::Connection& c) -> Result<Checkpoint> {
     DZONG_ASSIGN_OR_RETURN(std::optional<Checkpoint> existing, CheckpointAt(c, cp.seq));
     if (existing) return *existing;
