@@ -1,5 +1,6 @@
 #include "web/web.h"
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -38,6 +39,22 @@ std::string ContentType(const std::string& name) {
   if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
   if (name.ends_with(".svg")) return "image/svg+xml";
   return "application/octet-stream";
+}
+
+/// Percent-encodes a value for a query string (RFC 3986 unreserved and '/' kept).
+std::string EncodeQueryValue(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -143,7 +160,8 @@ http::Response Web::Page(const http::Request& request, const std::string& page, 
   layout["other_lang"] = lang == "en" ? "dz" : "en";
   layout["other_lang_label"] = lang == "en" ? "རྫོང་ཁ" : "English";
   layout["other_lang_name"] = lang == "en" ? "Dzongkha" : "English";
-  layout["return_to"] = request.path;
+  // Back to this very page after choosing a language, filters and all.
+  layout["return_to"] = EncodeQueryValue(request.method == "GET" ? request.target : request.path);
   http::Response r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
@@ -306,7 +324,9 @@ Status Web::AddRoutes(http::Router& router) {
                           const std::string lang = r.QueryParam("lang").value_or("en") == "dz" ? "dz" : "en";
                           std::string back = r.QueryParam("return").value_or("/");
                           // Only paths on this site: never an open redirect.
-                          if (back.empty() || back[0] != '/' || back.starts_with("//")) back = "/";
+                          if (back.empty() || back[0] != '/' || back.starts_with("//") || back.starts_with("/\\")) {
+                            back = "/";
+                          }
                           http::Response res = Redirect(back);
                           res.SetHeader("Set-Cookie",
                                         fmt::format("{}={}; Path=/; Max-Age=31536000; SameSite=Lax{}",

@@ -49,7 +49,7 @@ async function run(bin, args, env) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts a server. Returns { baseURL, dataDir, output(), stop() }.
+ * Starts a server. Returns { baseURL, dataDir, operatorToken, output(), stop() }.
  */
 export async function startServer({ readyTimeoutMs = 20_000 } = {}) {
   const bin = serverBinary();
@@ -57,6 +57,8 @@ export async function startServer({ readyTimeoutMs = 20_000 } = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'dzong-browser-'));
   const port = await freePort();
   const env = { ...process.env };
+  // The platform operator's token, for tests that set the scene through the API.
+  const operatorToken = randomBytes(32).toString('hex');
   // Only this file's settings: a developer's own DZONG_* (an operator token, a
   // database) must not leak in. DZONG_CONFIG (a TOML file, e.g. for another
   // server.assets_dir) is passed on; the variables below override it.
@@ -67,6 +69,7 @@ export async function startServer({ readyTimeoutMs = 20_000 } = {}) {
     DZONG_DATA_DIR: dataDir,
     DZONG_LOG_LEVEL: 'warn',
     DZONG_KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    DZONG_OPERATOR_TOKEN: operatorToken,
   });
 
   let child;
@@ -102,6 +105,7 @@ export async function startServer({ readyTimeoutMs = 20_000 } = {}) {
     return {
       baseURL,
       dataDir,
+      operatorToken,
       output: () => log,
       async stop() {
         if (!exited) {
