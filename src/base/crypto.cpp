@@ -41,6 +41,16 @@ std::string Sha256Hex(std::string_view data) {
   return Hex(digest.data(), digest.size());
 }
 
+void Sha256HexInto(std::string_view data, char (&out)[64]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 0xF];
+  }
+}
+
 std::string RandomHex(std::size_t bytes) {
   EnsureSodium();
   std::vector<unsigned char> buffer(bytes);

@@ -13,6 +13,9 @@ std::string Sha256(std::string_view data);
 /// Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
+/// Lower-case hex SHA-256 of `data` into `out`, without allocating.
+void Sha256HexInto(std::string_view data, char (&out)[64]);
+
 /// `bytes` random bytes from the operating system, hex-encoded.
 std::string RandomHex(std::size_t bytes);
 

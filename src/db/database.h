@@ -44,12 +44,25 @@ class Row {
 
 using Rows = std::vector<Row>;
 
+/// A row as the driver holds it, for scans that must not copy: the views
+/// are valid only inside the QueryEach callback.
+class RowView {
+ public:
+  virtual ~RowView() = default;
+  virtual bool IsNull(int column) const = 0;
+  virtual std::int64_t Int(int column) const = 0;
+  virtual std::string_view Text(int column) const = 0;
+};
+
 /// A connection inside a transaction. Statements use `?` placeholders; the
 /// driver prepares each distinct statement once per connection and reuses it.
 class Connection {
  public:
   virtual ~Connection() = default;
   virtual Result<Rows> Query(std::string_view sql, std::span<const Value> params = {}) = 0;
+  /// Calls `each` for every row until it returns false; nothing is copied.
+  virtual Status QueryEach(std::string_view sql, std::span<const Value> params,
+                           const std::function<bool(const RowView&)>& each) = 0;
   /// Runs a statement and returns the number of rows it changed.
   virtual Result<std::int64_t> Execute(std::string_view sql, std::span<const Value> params = {}) = 0;
   /// Runs several `;`-separated statements without parameters (migrations).

@@ -85,6 +85,7 @@ struct App::Parts {
   std::unique_ptr<identity::IdentityService> identity;
   std::unique_ptr<keys::KeyRing> keys;
   std::unique_ptr<audit::Checkpointer> checkpointer;
+  std::unique_ptr<audit::Appender> appender;
   std::unique_ptr<web::Web> web;
   http::Router router;
   http::Metrics metrics;
@@ -126,10 +127,10 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->dispatcher = std::make_unique<http::Dispatcher>(p->router, p->metrics, *p->authenticator,
                                                      config.access_log ? p->log : nullptr);
   p->dispatcher->TrustProxies(config.trusted_proxies);
-  db::Database* database = p->db.get();
-  const Clock* clock = &p->clock;
-  p->dispatcher->SetAudit([database, clock](const http::Request& r, const http::Route& route, bool denied,
-                                            const http::Response& response) {
+  p->appender = std::make_unique<audit::Appender>(*p->db, p->clock);
+  audit::Appender* appender = p->appender.get();
+  p->dispatcher->SetAudit([appender](const http::Request& r, const http::Route& route, bool denied,
+                                     const http::Response& response) {
     nlohmann::json detail = {{"path", r.path}, {"status", response.status}};
     if (!r.query.empty()) detail["query"] = r.query;
     audit::Event event = audit::For(
@@ -137,18 +138,17 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
         "route", route.method + " " + route.pattern,
         detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     event.allowed = !denied;
-    return database->Write([&](db::Connection& c) -> Status {
-      if (response.audit_subjects.empty()) {
-        DZONG_TRY(audit::Append(c, event, *clock));
-        return {};
-      }
+    std::vector<audit::Event> events;
+    if (response.audit_subjects.empty()) {
+      events.push_back(std::move(event));
+    } else {
       // One event for each person whose data the answer showed.
       for (const std::string& subject : response.audit_subjects) {
-        event.subject = subject;
-        DZONG_TRY(audit::Append(c, event, *clock));
+        events.push_back(event);
+        events.back().subject = subject;
       }
-      return {};
-    });
+    }
+    return appender->Record(std::move(events));
   });
   web::Web* shell = p->web.get();
   p->dispatcher->SetPageErrors(

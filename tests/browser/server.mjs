@@ -10,7 +10,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,7 +68,11 @@ export async function startServer({ readyTimeoutMs = 20_000 } = {}) {
     DZONG_LISTEN: `127.0.0.1:${port}`,
     DZONG_DATA_DIR: dataDir,
     DZONG_LOG_LEVEL: 'warn',
-    DZONG_KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    // One PostgreSQL database serves every test file of a run, so its sealed
+    // signing key must open with the same key-encryption key each time.
+    DZONG_KEY_ENCRYPTION_KEY: process.env.TEST_POSTGRES_URL
+      ? createHash('sha256').update(`dzong browser tests ${process.env.TEST_POSTGRES_URL}`).digest('hex')
+      : randomBytes(32).toString('hex'),
     DZONG_OPERATOR_TOKEN: operatorToken,
   });
 

@@ -3,6 +3,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -85,6 +86,31 @@ class PostgresConnection final : public Connection {
       rows.emplace_back(std::move(values));
     }
     return rows;
+  }
+
+  Status QueryEach(std::string_view sql, std::span<const Value> params,
+                   const std::function<bool(const RowView&)>& each) override {
+    DZONG_ASSIGN_OR_RETURN(PgResult result, Run(sql, params));
+    struct View final : RowView {
+      const PGresult* result;
+      int row = 0;
+      explicit View(const PGresult* r) : result(r) {}
+      bool IsNull(int column) const override { return PQgetisnull(result, row, column) != 0; }
+      std::int64_t Int(int column) const override {
+        std::int64_t v = 0;
+        const std::string_view text = Text(column);
+        std::from_chars(text.data(), text.data() + text.size(), v);
+        return v;
+      }
+      std::string_view Text(int column) const override {
+        return {PQgetvalue(result, row, column), static_cast<std::size_t>(PQgetlength(result, row, column))};
+      }
+    } view(result.get());
+    const int n = PQntuples(result.get());
+    for (view.row = 0; view.row < n; ++view.row) {
+      if (!each(view)) break;
+    }
+    return {};
   }
 
   Result<std::int64_t> Execute(std::string_view sql, std::span<const Value> params) override {

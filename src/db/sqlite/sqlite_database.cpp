@@ -53,6 +53,32 @@ class SqliteConnection final : public Connection {
     return rows;
   }
 
+  Status QueryEach(std::string_view sql, std::span<const Value> params,
+                   const std::function<bool(const RowView&)>& each) override {
+    DZONG_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    struct View final : RowView {
+      sqlite3_stmt* stmt;
+      explicit View(sqlite3_stmt* s) : stmt(s) {}
+      bool IsNull(int column) const override { return sqlite3_column_type(stmt, column) == SQLITE_NULL; }
+      std::int64_t Int(int column) const override { return sqlite3_column_int64(stmt, column); }
+      std::string_view Text(int column) const override {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+        return text ? std::string_view(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt, column)))
+                    : std::string_view();
+      }
+    } view(stmt);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      if (!each(view)) {
+        rc = SQLITE_DONE;
+        break;
+      }
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) return SqliteError(handle_, rc, sql);
+    return {};
+  }
+
   Result<std::int64_t> Execute(std::string_view sql, std::span<const Value> params) override {
     DZONG_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
     int rc;

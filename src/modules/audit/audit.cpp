@@ -1,6 +1,8 @@
 #include "modules/audit/audit.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -163,7 +165,7 @@ void AppendString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void AppendNullable(std::string& out, const std::optional<std::string>& v) {
+void AppendNullable(std::string& out, const std::optional<std::string_view>& v) {
   if (v) {
     AppendString(out, *v);
   } else {
@@ -171,76 +173,232 @@ void AppendNullable(std::string& out, const std::optional<std::string>& v) {
   }
 }
 
+std::optional<std::string_view> ViewOfOptional(const std::optional<std::string>& v) {
+  if (!v) return std::nullopt;
+  return std::string_view(*v);
+}
+
 }  // namespace
 
-std::string CanonicalEncoding(const StoredEvent& e) {
-  std::string out;
-  out.reserve(256 + e.event.detail.size());
+EventView ViewOf(const StoredEvent& e) {
+  EventView v;
+  v.seq = e.seq;
+  v.at = e.at;
+  v.actor = e.event.actor;
+  v.actor_organisation = ViewOfOptional(e.event.actor_organisation);
+  v.actor_role = e.event.actor_role;
+  v.action = e.event.action;
+  v.object_type = e.event.object_type;
+  v.object_id = e.event.object_id;
+  v.subject = ViewOfOptional(e.event.subject);
+  v.purpose = e.event.purpose;
+  v.allowed = e.event.allowed;
+  v.request_id = e.event.request_id;
+  v.remote = e.event.remote;
+  v.detail = e.event.detail;
+  v.prev_hash = e.prev_hash;
+  v.hash = e.hash;
+  return v;
+}
+
+void AppendCanonicalEncoding(std::string& out, const EventView& e) {
+  char number[24];
+  auto [end, ec] = std::to_chars(number, number + sizeof number, e.seq);
+  (void)ec;
   out += '[';
-  out += std::to_string(e.seq);
+  out.append(number, end);
   const auto field = [&out](std::string_view v) {
     out += ',';
     AppendString(out, v);
   };
   field(e.at);
-  field(e.event.actor);
+  field(e.actor);
   out += ',';
-  AppendNullable(out, e.event.actor_organisation);
-  field(e.event.action);
-  field(e.event.object_type);
-  field(e.event.object_id);
+  AppendNullable(out, e.actor_organisation);
+  field(e.action);
+  field(e.object_type);
+  field(e.object_id);
   out += ',';
-  AppendNullable(out, e.event.subject);
-  field(e.event.purpose);
-  field(e.event.allowed ? "allowed" : "denied");
-  field(e.event.request_id);
-  field(e.event.remote);
-  field(e.event.detail);
+  AppendNullable(out, e.subject);
+  field(e.purpose);
+  field(e.allowed ? "allowed" : "denied");
+  field(e.request_id);
+  field(e.remote);
+  field(e.detail);
   field(e.prev_hash);
-  if (!e.event.actor_role.empty()) field(e.event.actor_role);
+  if (!e.actor_role.empty()) field(e.actor_role);
   out += ']';
+}
+
+std::string CanonicalEncoding(const StoredEvent& e) {
+  std::string out;
+  out.reserve(256 + e.event.detail.size());
+  AppendCanonicalEncoding(out, ViewOf(e));
   return out;
 }
 
 std::string EventHash(const StoredEvent& e) { return Sha256Hex(CanonicalEncoding(e)); }
 
-Result<std::int64_t> Append(db::Connection& c, const Event& event, const Clock& clock) {
-  // Taking the next number updates the head row first: on PostgreSQL that
-  // row lock orders concurrent appends until commit; on SQLite the single
-  // writer already does.
-  DZONG_ASSIGN_OR_RETURN(db::Rows head,
-                         c.Query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"));
-  if (head.empty()) return Error(errc::kInternal, "the audit log has no head; run dzong migrate");
-  StoredEvent e;
-  e.seq = head[0].Int(0);
-  e.at = FormatUtc(clock.Now());
-  e.event = event;
-  e.prev_hash = head[0].Text(1);
-  e.hash = EventHash(e);
-  const db::Value row[] = {e.seq,
-                           e.at,
-                           event.actor,
-                           NullableValue(event.actor_organisation),
-                           event.action,
-                           event.object_type,
-                           event.object_id,
-                           NullableValue(event.subject),
-                           event.purpose,
-                           std::string(event.allowed ? "allowed" : "denied"),
-                           event.request_id,
-                           event.remote,
-                           event.detail,
-                           e.prev_hash,
-                           e.hash,
-                           event.actor_role.empty() ? db::Value(nullptr) : db::Value(event.actor_role)};
-  DZONG_TRY(c.Execute(std::string("INSERT INTO audit_events (") + kEventColumns +
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      row));
-  const db::Value update[] = {e.hash};
-  DZONG_TRY(c.Execute("UPDATE audit_head SET hash = ? WHERE id = 1", update));
-  return e.seq;
+namespace {
+
+/// "INSERT INTO audit_events (...) VALUES (?, …), (?, …) …" for `rows` rows.
+const std::string& InsertStatement(std::size_t rows) {
+  static const std::array<std::string, 4> statements = [] {
+    std::array<std::string, 4> out;
+    constexpr std::size_t kSizes[] = {1, 4, 16, 64};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i] = std::string("INSERT INTO audit_events (") + kEventColumns + ") VALUES ";
+      for (std::size_t r = 0; r < kSizes[i]; ++r) {
+        out[i] += r == 0 ? "" : ", ";
+        out[i] += "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      }
+    }
+    return out;
+  }();
+  return statements[rows >= 64 ? 3 : rows >= 16 ? 2 : rows >= 4 ? 1 : 0];
 }
 
+constexpr std::size_t kColumnsPerRow = 16;
+
+}  // namespace
+
+Result<std::int64_t> AppendAll(db::Connection& c, std::span<const Event> events, const Clock& clock) {
+  if (events.empty()) return std::int64_t{0};
+  // Taking the numbers updates the head row first: on PostgreSQL that row
+  // lock orders concurrent appends until commit; on SQLite the single writer
+  // already does.
+  const db::Value count[] = {static_cast<std::int64_t>(events.size())};
+  DZONG_ASSIGN_OR_RETURN(db::Rows head,
+                         c.Query("UPDATE audit_head SET seq = seq + ? WHERE id = 1 RETURNING seq, hash", count));
+  if (head.empty()) return Error(errc::kInternal, "the audit log has no head; run dzong migrate");
+  const std::int64_t last = head[0].Int(0);
+  std::string prev = head[0].Text(1);
+  const std::string at = FormatUtc(clock.Now());
+  std::string encoding;
+  std::vector<db::Value> params;
+  std::size_t done = 0;
+  std::int64_t seq = last - static_cast<std::int64_t>(events.size()) + 1;
+  while (done < events.size()) {
+    const std::size_t left = events.size() - done;
+    const std::size_t rows = left >= 64 ? 64 : left >= 16 ? 16 : left >= 4 ? 4 : 1;
+    params.clear();
+    params.reserve(rows * kColumnsPerRow);
+    for (std::size_t i = 0; i < rows; ++i, ++seq) {
+      const Event& event = events[done + i];
+      EventView v;
+      v.seq = seq;
+      v.at = at;
+      v.actor = event.actor;
+      if (event.actor_organisation) v.actor_organisation = *event.actor_organisation;
+      v.actor_role = event.actor_role;
+      v.action = event.action;
+      v.object_type = event.object_type;
+      v.object_id = event.object_id;
+      if (event.subject) v.subject = *event.subject;
+      v.purpose = event.purpose;
+      v.allowed = event.allowed;
+      v.request_id = event.request_id;
+      v.remote = event.remote;
+      v.detail = event.detail;
+      v.prev_hash = prev;
+      encoding.clear();
+      AppendCanonicalEncoding(encoding, v);
+      char hash[64];
+      Sha256HexInto(encoding, hash);
+      params.emplace_back(seq);
+      params.emplace_back(at);
+      params.emplace_back(event.actor);
+      params.push_back(NullableValue(event.actor_organisation));
+      params.emplace_back(event.action);
+      params.emplace_back(event.object_type);
+      params.emplace_back(event.object_id);
+      params.push_back(NullableValue(event.subject));
+      params.emplace_back(event.purpose);
+      params.emplace_back(std::string(event.allowed ? "allowed" : "denied"));
+      params.emplace_back(event.request_id);
+      params.emplace_back(event.remote);
+      params.emplace_back(event.detail);
+      params.emplace_back(std::move(prev));
+      prev.assign(hash, sizeof hash);
+      params.emplace_back(prev);
+      params.push_back(event.actor_role.empty() ? db::Value(nullptr) : db::Value(event.actor_role));
+    }
+    DZONG_TRY(c.Execute(InsertStatement(rows), params));
+    done += rows;
+  }
+  const db::Value update[] = {prev};
+  DZONG_TRY(c.Execute("UPDATE audit_head SET hash = ? WHERE id = 1", update));
+  return last;
+}
+
+Result<std::int64_t> Append(db::Connection& c, const Event& event, const Clock& clock) {
+  return AppendAll(c, std::span<const Event>(&event, 1), clock);
+}
+
+// ---------------------------------------------------------------- appender
+
+struct Appender::State {
+  State(db::Database& d, const Clock& c) : db(d), clock(c) {}
+  db::Database& db;
+  const Clock& clock;
+  struct Batch {
+    std::vector<Event> events;
+    bool done = false;
+    Status result;
+  };
+  std::mutex mutex;
+  std::condition_variable work;    ///< the appender's thread waits here for events
+  std::condition_variable landed;  ///< callers wait here for their batch to commit
+  std::shared_ptr<Batch> open;
+  bool stopping = false;
+  std::thread thread;
+};
+
+Appender::Appender(db::Database& db, const Clock& clock) : state_(std::make_unique<State>(db, clock)) {
+  state_->thread = std::thread([this] {
+    State& s = *state_;
+    std::unique_lock lock(s.mutex);
+    for (;;) {
+      s.work.wait(lock, [&] { return s.stopping || s.open; });
+      if (!s.open) break;  // stopping, nothing left
+      std::shared_ptr<State::Batch> batch = std::move(s.open);
+      s.open.reset();
+      lock.unlock();
+      // Every event that arrived while the last batch was committing goes in
+      // this one: one transaction, one head update, one fsync for them all.
+      Status result = s.db.Write([&](db::Connection& c) -> Status {
+        DZONG_TRY(AppendAll(c, batch->events, s.clock));
+        return {};
+      });
+      lock.lock();
+      batch->result = std::move(result);
+      batch->done = true;
+      s.landed.notify_all();
+    }
+  });
+}
+
+Appender::~Appender() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+  }
+  state_->work.notify_all();
+  if (state_->thread.joinable()) state_->thread.join();
+}
+
+Status Appender::Record(std::vector<Event> events) {
+  if (events.empty()) return {};
+  State& s = *state_;
+  std::unique_lock lock(s.mutex);
+  if (s.stopping) return Error(errc::kShuttingDown, "the audit log is closing");
+  if (!s.open) s.open = std::make_shared<State::Batch>();
+  std::shared_ptr<State::Batch> mine = s.open;
+  for (Event& e : events) mine->events.push_back(std::move(e));
+  s.work.notify_one();
+  s.landed.wait(lock, [&] { return mine->done; });
+  return mine->result;
+}
 
 // ---------------------------------------------------------------- checkpoints
 
@@ -379,7 +537,7 @@ bool ChainChecker::Fail(std::int64_t seq, std::string kind, std::string detail) 
   return false;
 }
 
-bool ChainChecker::Event(const StoredEvent& e) {
+bool ChainChecker::Event(const EventView& e) {
   if (broken()) return false;
   if (pending_) {
     // Swapped events also swap their times; a forged one need not.
@@ -395,14 +553,18 @@ bool ChainChecker::Event(const StoredEvent& e) {
                                            : fmt::format("events {} to {} are missing", expected_seq_, e.seq - 1));
   }
   if (e.seq < expected_seq_) return Fail(e.seq, "inserted", fmt::format("event {} appears twice", e.seq));
-  if (EventHash(e) != e.hash) {
+  encoding_.clear();
+  AppendCanonicalEncoding(encoding_, e);
+  char hash[64];
+  Sha256HexInto(encoding_, hash);
+  if (e.hash != std::string_view(hash, sizeof hash)) {
     return Fail(e.seq, "edited", fmt::format("event {} was changed after it was written", e.seq));
   }
   if (e.prev_hash != expected_prev_) {
-    pending_ = e;
+    pending_ = Pending{e.seq, std::string(e.at)};
     return true;
   }
-  expected_prev_ = e.hash;
+  expected_prev_.assign(e.hash);
   ++expected_seq_;
   ++report_.events;
   report_.last_seq = e.seq;
@@ -478,24 +640,44 @@ Result<VerifyReport> Verify(db::Database& db, const std::vector<PublicKey>& keys
   std::size_t next_checkpoint = 0;
 
   std::int64_t after = anchor.first_seq - 1;
-  constexpr std::int64_t kPage = 20000;
+  constexpr std::int64_t kPage = 100000;
+  bool stopped = false;
   for (;;) {
-    DZONG_ASSIGN_OR_RETURN(db::Rows rows, db.ReadValue<db::Rows>([&](db::Connection& c) {
-                             const db::Value params[] = {after, kPage};
-                             return c.Query(std::string("SELECT ") + kEventColumns +
-                                                " FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
-                                            params);
-                           }));
-    for (const auto& row : rows) {
-      const StoredEvent e = EventFromRow(row);
-      after = e.seq;
-      if (!checker.Event(e)) return checker.Finish();
-      while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint].seq <= e.seq) {
-        if (!checker.CheckpointFor(checkpoints[next_checkpoint++])) return checker.Finish();
-      }
-    }
+    std::int64_t in_page = 0;
+    // Rows are read in place, field by field, and never copied.
+    DZONG_TRY(db.Read([&](db::Connection& c) -> Status {
+      const db::Value params[] = {after, kPage};
+      return c.QueryEach(std::string("SELECT ") + kEventColumns + " FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                         params, [&](const db::RowView& r) {
+                           EventView e;
+                           e.seq = r.Int(0);
+                           e.at = r.Text(1);
+                           e.actor = r.Text(2);
+                           if (!r.IsNull(3)) e.actor_organisation = r.Text(3);
+                           e.action = r.Text(4);
+                           e.object_type = r.Text(5);
+                           e.object_id = r.Text(6);
+                           if (!r.IsNull(7)) e.subject = r.Text(7);
+                           e.purpose = r.Text(8);
+                           e.allowed = r.Text(9) == "allowed";
+                           e.request_id = r.Text(10);
+                           e.remote = r.Text(11);
+                           e.detail = r.Text(12);
+                           e.prev_hash = r.Text(13);
+                           e.hash = r.Text(14);
+                           if (!r.IsNull(15)) e.actor_role = r.Text(15);
+                           after = e.seq;
+                           ++in_page;
+                           if (!checker.Event(e)) return !(stopped = true);
+                           while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint].seq <= e.seq) {
+                             if (!checker.CheckpointFor(checkpoints[next_checkpoint++])) return !(stopped = true);
+                           }
+                           return true;
+                         });
+    }));
+    if (stopped) return checker.Finish();
     if (progress) progress(checker.report().events);
-    if (rows.size() < static_cast<std::size_t>(kPage)) break;
+    if (in_page < kPage) break;
   }
   std::optional<std::int64_t> later;
   if (next_checkpoint < checkpoints.size()) later = checkpoints[next_checkpoint].seq;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "base/clock.h"
 #include "base/embedded.h"
@@ -55,6 +56,28 @@ struct StoredEvent {
   std::string hash;
 };
 
+/// A stored event's fields as views into a row being scanned: verifying
+/// reads them without copying.
+struct EventView {
+  std::int64_t seq = 0;
+  std::string_view at;
+  std::string_view actor;
+  std::optional<std::string_view> actor_organisation;
+  std::string_view actor_role;
+  std::string_view action;
+  std::string_view object_type;
+  std::string_view object_id;
+  std::optional<std::string_view> subject;
+  std::string_view purpose;
+  bool allowed = true;
+  std::string_view request_id;
+  std::string_view remote;
+  std::string_view detail;
+  std::string_view prev_hash;
+  std::string_view hash;
+};
+EventView ViewOf(const StoredEvent& e);
+
 /// The actor behind a request: its principal, organisation, request id,
 /// address, and the purpose it gave in X-Purpose.
 Actor ActorOf(const http::Request& request);
@@ -69,6 +92,8 @@ extern const char kEventColumns[];
 /// later, is the fifteenth element, present only when it is not empty, so
 /// that events written before it still verify.
 std::string CanonicalEncoding(const StoredEvent& e);
+/// The same, appended to `out` (which keeps its capacity between events).
+void AppendCanonicalEncoding(std::string& out, const EventView& e);
 /// SHA-256 (hex) of the canonical encoding.
 std::string EventHash(const StoredEvent& e);
 
@@ -79,6 +104,23 @@ Event For(const Actor& actor, std::string action, std::string object_type, std::
 /// Appends `event` to the chain inside the transaction of `c`. Returns its
 /// sequence number.
 Result<std::int64_t> Append(db::Connection& c, const Event& event, const Clock& clock);
+/// Appends several events in order, with one head update and multi-row
+/// inserts. Returns the last sequence number.
+Result<std::int64_t> AppendAll(db::Connection& c, std::span<const Event> events, const Clock& clock);
+
+/// Group commit for events that stand alone (the route table's records of
+/// calls): concurrent callers' events share one transaction and one fsync.
+/// Record returns once the events are durable.
+class Appender {
+ public:
+  Appender(db::Database& db, const Clock& clock);
+  ~Appender();
+  Status Record(std::vector<Event> events);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 /// A signed statement of the chain's head: "event `seq` has hash `hash`",
 /// signed at `at` with the platform's key.
@@ -117,7 +159,8 @@ class ChainChecker {
  public:
   ChainChecker(std::vector<PublicKey> keys, std::int64_t first_seq, std::string prev_hash);
   /// False once the chain is broken; report() then says where.
-  bool Event(const StoredEvent& e);
+  bool Event(const StoredEvent& e) { return Event(ViewOf(e)); }
+  bool Event(const EventView& e);
   bool CheckpointFor(const Checkpoint& cp);
   /// Ends the walk: a pending break is decided, and checkpoints past the end
   /// (given as `later_checkpoint_seq`) mean events were cut off.
@@ -133,7 +176,12 @@ class ChainChecker {
   std::int64_t expected_seq_;
   std::string expected_prev_;
   std::int64_t last_checkpoint_seq_ = 0;
-  std::optional<StoredEvent> pending_;  ///< an event whose prev_hash did not match
+  struct Pending {
+    std::int64_t seq;
+    std::string at;
+  };
+  std::optional<Pending> pending_;  ///< an event whose prev_hash did not match
+  std::string encoding_;            ///< reused for every event's canonical encoding
 };
 
 /// Recomputes the stored chain from its start (or from the signed anchor an
