@@ -35,20 +35,35 @@ std::string Sha256(std::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 
-std::string Sha256Hex(std::string_view data) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
-  return Hex(digest.data(), digest.size());
-}
 
 void Sha256HexInto(std::string_view data, char (&out)[64]) {
+  // One fetched digest and one context per thread: OpenSSL 3's one-shot
+  // SHA256() looks the algorithm up again on every call.
+  struct Context {
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() {
+      EVP_MD_CTX_free(ctx);
+      EVP_MD_free(md);
+    }
+  };
+  thread_local Context context;
   static constexpr char kHex[] = "0123456789abcdef";
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
+  unsigned int length = 0;
+  EVP_DigestInit_ex2(context.ctx, context.md, nullptr);
+  EVP_DigestUpdate(context.ctx, data.data(), data.size());
+  EVP_DigestFinal_ex(context.ctx, digest.data(), &length);
   for (std::size_t i = 0; i < digest.size(); ++i) {
     out[2 * i] = kHex[digest[i] >> 4];
     out[2 * i + 1] = kHex[digest[i] & 0xF];
   }
+}
+
+std::string Sha256Hex(std::string_view data) {
+  char hex[64];
+  Sha256HexInto(data, hex);
+  return std::string(hex, sizeof hex);
 }
 
 std::string RandomHex(std::size_t bytes) {

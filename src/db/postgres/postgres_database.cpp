@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <condition_variable>
@@ -44,6 +45,12 @@ std::string TranslateDdl(std::string_view sql) {
     const char c = sql[i];
     if (quote) {
       if (c == quote) quote = 0;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      // A comment runs to the end of the line; its words are not SQL.
+      const std::size_t end = std::min(sql.find('\n', i), sql.size());
+      out.append(sql.substr(i, end - i));
+      i = end - 1;
+      continue;
     } else if (c == '\'' || c == '"') {
       quote = c;
     } else if (sql.substr(i, kFrom.size()) == kFrom) {

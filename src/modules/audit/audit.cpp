@@ -1,6 +1,7 @@
 #include "modules/audit/audit.h"
 
 #include <algorithm>
+#include <cstring>
 #include <array>
 #include <charconv>
 #include <condition_variable>
@@ -201,12 +202,85 @@ EventView ViewOf(const StoredEvent& e) {
   return v;
 }
 
-void AppendCanonicalEncoding(std::string& out, const EventView& e) {
-  char number[24];
-  auto [end, ec] = std::to_chars(number, number + sizeof number, e.seq);
-  (void)ec;
+namespace {
+
+// Writes `s` as a JSON string at `p`, as AppendString would, eight plain
+// ASCII bytes at a time. Returns false at invalid UTF-8 (the caller then
+// takes the slow path, which replaces it as the JSON library does).
+bool WriteString(char*& p, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const auto* in = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = in + s.size();
+  *p++ = '"';
+  while (in < end) {
+    while (end - in >= 8) {
+      std::uint64_t x;
+      std::memcpy(&x, in, 8);
+      const std::uint64_t control = (x - kOnes * 0x20) & ~x & kHighs;
+      const std::uint64_t q = x ^ (kOnes * '"');
+      const std::uint64_t b = x ^ (kOnes * '\\');
+      const std::uint64_t special = ((q - kOnes) & ~q & kHighs) | ((b - kOnes) & ~b & kHighs);
+      if ((x & kHighs) | control | special) break;
+      std::memcpy(p, in, 8);
+      p += 8;
+      in += 8;
+    }
+    if (in >= end) break;
+    const unsigned char c = *in;
+    if (c >= 0x80) {
+      int extra = 0;
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (c >= 0xC2 && c <= 0xDF) {
+        extra = 1;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        extra = 2;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        extra = 3;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+      } else {
+        return false;
+      }
+      if (end - in <= extra || in[1] < lo || in[1] > hi) return false;
+      for (int i = 2; i <= extra; ++i) {
+        if (in[i] < 0x80 || in[i] > 0xBF) return false;
+      }
+      std::memcpy(p, in, static_cast<std::size_t>(extra) + 1);
+      p += extra + 1;
+      in += extra + 1;
+      continue;
+    }
+    ++in;
+    switch (c) {
+      case '"': *p++ = '\\'; *p++ = '"'; break;
+      case '\\': *p++ = '\\'; *p++ = '\\'; break;
+      case '\b': *p++ = '\\'; *p++ = 'b'; break;
+      case '\f': *p++ = '\\'; *p++ = 'f'; break;
+      case '\n': *p++ = '\\'; *p++ = 'n'; break;
+      case '\r': *p++ = '\\'; *p++ = 'r'; break;
+      case '\t': *p++ = '\\'; *p++ = 't'; break;
+      default:
+        if (c >= 0x20) {
+          *p++ = static_cast<char>(c);
+        } else {
+          std::memcpy(p, "\\u00", 4);
+          p[4] = kHex[c >> 4];
+          p[5] = kHex[c & 0xF];
+          p += 6;
+        }
+    }
+  }
+  *p++ = '"';
+  return true;
+}
+
+void AppendCanonicalSlow(std::string& out, const EventView& e) {
   out += '[';
-  out.append(number, end);
+  out += std::to_string(e.seq);
   const auto field = [&out](std::string_view v) {
     out += ',';
     AppendString(out, v);
@@ -229,6 +303,57 @@ void AppendCanonicalEncoding(std::string& out, const EventView& e) {
   if (!e.actor_role.empty()) field(e.actor_role);
   out += ']';
 }
+
+}  // namespace
+
+std::string_view CanonicalView(const EventView& e) {
+  thread_local std::vector<char> scratch;
+  thread_local std::string slow;
+  const auto bound = [](std::string_view v) { return 6 * v.size() + 3; };
+  const auto bound_opt = [&](const std::optional<std::string_view>& v) { return v ? bound(*v) : 5; };
+  const std::size_t need = 64 + bound(e.at) + bound(e.actor) + bound_opt(e.actor_organisation) + bound(e.action) +
+                           bound(e.object_type) + bound(e.object_id) + bound_opt(e.subject) + bound(e.purpose) + 10 +
+                           bound(e.request_id) + bound(e.remote) + bound(e.detail) + bound(e.prev_hash) +
+                           bound(e.actor_role);
+  if (scratch.size() < need) scratch.resize(need);
+  char* p = scratch.data();
+  bool ok = true;
+  *p++ = '[';
+  p = std::to_chars(p, p + 24, e.seq).ptr;
+  const auto field = [&](std::string_view v) {
+    *p++ = ',';
+    ok = ok && WriteString(p, v);
+  };
+  const auto nullable = [&](const std::optional<std::string_view>& v) {
+    if (v) {
+      field(*v);
+    } else {
+      std::memcpy(p, ",null", 5);
+      p += 5;
+    }
+  };
+  field(e.at);
+  field(e.actor);
+  nullable(e.actor_organisation);
+  field(e.action);
+  field(e.object_type);
+  field(e.object_id);
+  nullable(e.subject);
+  field(e.purpose);
+  field(e.allowed ? "allowed" : "denied");
+  field(e.request_id);
+  field(e.remote);
+  field(e.detail);
+  field(e.prev_hash);
+  if (!e.actor_role.empty()) field(e.actor_role);
+  *p++ = ']';
+  if (ok) return {scratch.data(), static_cast<std::size_t>(p - scratch.data())};
+  slow.clear();
+  AppendCanonicalSlow(slow, e);
+  return slow;
+}
+
+void AppendCanonicalEncoding(std::string& out, const EventView& e) { out.append(CanonicalView(e)); }
 
 std::string CanonicalEncoding(const StoredEvent& e) {
   std::string out;
@@ -274,7 +399,6 @@ Result<std::int64_t> AppendAll(db::Connection& c, std::span<const Event> events,
   const std::int64_t last = head[0].Int(0);
   std::string prev = head[0].Text(1);
   const std::string at = FormatUtc(clock.Now());
-  std::string encoding;
   std::vector<db::Value> params;
   std::size_t done = 0;
   std::int64_t seq = last - static_cast<std::int64_t>(events.size()) + 1;
@@ -301,10 +425,8 @@ Result<std::int64_t> AppendAll(db::Connection& c, std::span<const Event> events,
       v.remote = event.remote;
       v.detail = event.detail;
       v.prev_hash = prev;
-      encoding.clear();
-      AppendCanonicalEncoding(encoding, v);
       char hash[64];
-      Sha256HexInto(encoding, hash);
+      Sha256HexInto(CanonicalView(v), hash);
       params.emplace_back(seq);
       params.emplace_back(at);
       params.emplace_back(event.actor);
@@ -553,10 +675,8 @@ bool ChainChecker::Event(const EventView& e) {
                                            : fmt::format("events {} to {} are missing", expected_seq_, e.seq - 1));
   }
   if (e.seq < expected_seq_) return Fail(e.seq, "inserted", fmt::format("event {} appears twice", e.seq));
-  encoding_.clear();
-  AppendCanonicalEncoding(encoding_, e);
   char hash[64];
-  Sha256HexInto(encoding_, hash);
+  Sha256HexInto(CanonicalView(e), hash);
   if (e.hash != std::string_view(hash, sizeof hash)) {
     return Fail(e.seq, "edited", fmt::format("event {} was changed after it was written", e.seq));
   }

@@ -92,8 +92,10 @@ extern const char kEventColumns[];
 /// later, is the fifteenth element, present only when it is not empty, so
 /// that events written before it still verify.
 std::string CanonicalEncoding(const StoredEvent& e);
-/// The same, appended to `out` (which keeps its capacity between events).
+/// The same, appended to `out`.
 void AppendCanonicalEncoding(std::string& out, const EventView& e);
+/// The same in a buffer of this thread's, valid until its next call.
+std::string_view CanonicalView(const EventView& e);
 /// SHA-256 (hex) of the canonical encoding.
 std::string EventHash(const StoredEvent& e);
 
@@ -181,7 +183,6 @@ class ChainChecker {
     std::string at;
   };
   std::optional<Pending> pending_;  ///< an event whose prev_hash did not match
-  std::string encoding_;            ///< reused for every event's canonical encoding
 };
 
 /// Recomputes the stored chain from its start (or from the signed anchor an
