@@ -55,7 +55,7 @@ export DZONG_KEY_ENCRYPTION_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export DZONG_LOG_LEVEL=warn
 mkdir -p "$DZONG_DATA_DIR"
 "$DZONG_BIN" seed >/dev/null
-printf '[log]\naccess_log = false\n' >"$TMP/dzong.toml"
+printf '[server]\nthreads = %s\n[log]\naccess_log = false\n' "${SERVER_THREADS:-64}" >"$TMP/dzong.toml"
 "$DZONG_BIN" --config "$TMP/dzong.toml" serve >"$TMP/dzong.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
@@ -80,11 +80,15 @@ rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$TMP/wrk.out")
 bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$TMP/wrk.out")
 [[ -n $rps ]] || die 1 "could not read wrk's output"
 [[ -z $bad ]] || die 1 "$bad answers were not 2xx"
+metrics=$(curl -fs "http://127.0.0.1:$port/metrics")
+commits=$(awk '$1 == "dzong_db_commits_total" { print $2 }' <<<"$metrics")
+writes=$(awk '$1 == "dzong_db_writes_total" { print $2 }' <<<"$metrics")
 kill -TERM "$PID"; wait "$PID" || true; PID=""
 verify=$("$DZONG_BIN" audit verify) || die 1 "the audit log does not verify: $verify"
 
 ratio=$(awk -v a="$rps" -v b="$fsync_rate" 'BEGIN { printf "%.2f", a / b }')
 echo
 echo "durable audited writes: $rps req/s; durable single-row commits (fsync rate): $fsync_rate/s; ratio $ratio (target $TARGET_RATIO)"
+echo "database: $writes writes in $commits commits ($(awk -v w="$writes" -v c="$commits" 'BEGIN { printf "%.1f", w / c }') writes per fsync)"
 echo "$verify"
 awk -v r="$ratio" -v t="$TARGET_RATIO" 'BEGIN { exit !(r >= t) }' || exit 3

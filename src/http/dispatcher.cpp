@@ -151,6 +151,8 @@ Response Dispatcher::Handle(Request& request) {
     } else {
       principal_id = principal->id;
       request.principal = std::move(principal).value();
+      request.route = route.method + " " + route.pattern;
+      request.route_event = route.audit_event;
       try {
         response = route.handler(request, found.params);
       } catch (const std::exception& e) {
@@ -165,7 +167,9 @@ Response Dispatcher::Handle(Request& request) {
   }
   if (audit_ && matched_route) {
     const bool denied = refused && (refused->code == errc::kUnauthenticated || refused->code == errc::kForbidden);
-    if (denied || matched_route->audit_event != kNoAuditEvent) {
+    const bool already = !denied && request.call_recorded_status != 0 &&
+                         request.call_recorded_status == response.status;
+    if (!already && (denied || matched_route->audit_event != kNoAuditEvent)) {
       Status recorded = audit_(request, *matched_route, denied, response);
       if (!recorded.ok()) {
         refused = Error(errc::kDbUnavailable, "the call could not be recorded in the audit log; nothing was done");

@@ -51,6 +51,12 @@ struct Request {
   std::string remote_address;
   std::string request_id;  ///< set by the dispatcher before any handler runs
   Principal principal;     ///< who is asking; set by the dispatcher after authentication
+  std::string route;        ///< "POST /api/v1/organisations": the matched route, set by the dispatcher
+  std::string route_event;  ///< the audit event the route declares
+  /// The status that a handler's own transaction recorded this call with
+  /// (audit::AppendWithCall); 0 when none did. The dispatcher then need not
+  /// record the call again.
+  mutable int call_recorded_status = 0;
 
   /// The first header with this name (case-insensitive), or empty.
   std::string_view HeaderValue(std::string_view name) const;

@@ -131,13 +131,9 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   audit::Appender* appender = p->appender.get();
   p->dispatcher->SetAudit([appender](const http::Request& r, const http::Route& route, bool denied,
                                      const http::Response& response) {
-    nlohmann::json detail = {{"path", r.path}, {"status", response.status}};
-    if (!r.query.empty()) detail["query"] = r.query;
-    audit::Event event = audit::For(
+    audit::Event event = audit::CallEvent(
         audit::ActorOf(r), denied && route.audit_event == http::kNoAuditEvent ? "access.denied" : route.audit_event,
-        "route", route.method + " " + route.pattern,
-        detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    event.allowed = !denied;
+        route.method + " " + route.pattern, r.path, r.query, response.status, denied);
     std::vector<audit::Event> events;
     if (response.audit_subjects.empty()) {
       events.push_back(std::move(event));

@@ -108,6 +108,10 @@ class AuditTest : public ::testing::Test {
 TEST_F(AuditTest, RouteCallsAndRefusalsAreRecorded) {
   MakeEvents();
   EXPECT_EQ(Count("action = 'organisations.create' AND object_type = 'route' AND outcome = 'allowed'"), 5);
+  // The record of each call sits next to the change's own event: one transaction.
+  EXPECT_EQ(Count("action = 'organisations.create' AND object_type = 'route' AND seq - 1 IN (SELECT seq FROM "
+                  "audit_events WHERE object_type = 'organisation')"),
+            5);
   EXPECT_EQ(Count("action = 'organisations.create' AND object_type = 'organisation' AND actor = 'platform-operator'"), 5);
   EXPECT_EQ(Count("action = 'organisations.update' AND outcome = 'denied' AND actor = 'anonymous'"), 1);
   // A refused call of a route that records nothing otherwise is recorded too.

@@ -249,10 +249,8 @@ TEST_F(OrganisationsTest, ConcurrentWritesAreAllKeptAndShareCommits) {
   const std::string after = client_->Get("/metrics").body;
   const auto writes = read(after, "dzong_db_writes_total") - read(before, "dzong_db_writes_total");
   const auto commits = read(after, "dzong_db_commits_total") - read(before, "dzong_db_commits_total");
-  // Each create is one write for the change with its event; the records of
-  // the calls are batched by the audit appender, several calls to a write.
-  EXPECT_GT(writes, static_cast<std::uint64_t>(kThreads * kEach));
-  EXPECT_LE(writes, static_cast<std::uint64_t>(2 * kThreads * kEach));
+  // Each create is one write: the change, its event and the record of the call together.
+  EXPECT_EQ(writes, static_cast<std::uint64_t>(kThreads * kEach));
   EXPECT_LT(commits, writes);
 }
 

@@ -27,6 +27,8 @@ using nlohmann::json;
 
 json Nullable(const std::optional<std::string>& v) { return v ? json(*v) : json(); }
 
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 db::Value NullableValue(const std::optional<std::string>& v) {
   if (!v) return nullptr;
   return *v;
@@ -45,6 +47,10 @@ Actor ActorOf(const http::Request& request) {
   actor.request_id = request.request_id;
   actor.remote = request.remote_address;
   actor.purpose = std::string(request.HeaderValue("X-Purpose"));
+  if (!request.route_event.empty() && request.route_event != "none") {
+    actor.call = Actor::Call{request.route_event, request.route, request.path, request.query,
+                             &request.call_recorded_status};
+  }
   const http::Principal& p = request.principal;
   if (!p.authenticated) {
     actor.role = p.id == "anonymous" ? "" : p.kind;
@@ -457,6 +463,27 @@ Result<std::int64_t> Append(db::Connection& c, const Event& event, const Clock& 
   return AppendAll(c, std::span<const Event>(&event, 1), clock);
 }
 
+Event CallEvent(const Actor& actor, const std::string& action, const std::string& route, const std::string& path,
+                const std::string& query, int status, bool denied) {
+  json detail = {{"path", path}, {"status", status}};
+  if (!query.empty()) detail["query"] = query;
+  Event event = For(actor, action, "route", route, Dump(detail));
+  event.allowed = !denied;
+  return event;
+}
+
+Result<std::int64_t> AppendWithCall(db::Connection& c, const Event& event, const Actor& actor, int status,
+                                    const Clock& clock) {
+  if (!actor.call) return Append(c, event, clock);
+  const Event both[] = {event, CallEvent(actor, actor.call->action, actor.call->route, actor.call->path,
+                                         actor.call->query, status, false)};
+  DZONG_ASSIGN_OR_RETURN(std::int64_t last, AppendAll(c, both, clock));
+  // Read by the dispatcher only when the answer has this status, which it
+  // has only if this transaction committed.
+  if (actor.call->recorded_status) *actor.call->recorded_status = status;
+  return last;
+}
+
 // ---------------------------------------------------------------- appender
 
 struct Appender::State {
@@ -595,8 +622,6 @@ json CheckpointJson(const Checkpoint& cp) {
           {"signature", Base64UrlEncode(cp.signature.bytes)},
           {"reason", cp.reason}};
 }
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 }  // namespace
 

@@ -31,6 +31,16 @@ struct Actor {
   std::string remote = "-";
   std::string purpose;
   std::string role;  ///< how they act: role codes of an official, "citizen", "system", "operator"
+  /// The call this actor is making, when it came through the route table:
+  /// a domain transaction can record it together with its change.
+  struct Call {
+    std::string action;  ///< the route's audit event
+    std::string route;   ///< "POST /api/v1/organisations"
+    std::string path;
+    std::string query;
+    int* recorded_status = nullptr;  ///< the request's mark that the call is recorded
+  };
+  std::optional<Call> call;
 };
 
 struct Event {
@@ -106,6 +116,17 @@ Event For(const Actor& actor, std::string action, std::string object_type, std::
 /// Appends `event` to the chain inside the transaction of `c`. Returns its
 /// sequence number.
 Result<std::int64_t> Append(db::Connection& c, const Event& event, const Clock& clock);
+/// The route table's record of a call: who, which route, the path and query,
+/// the status answered, and whether access was refused.
+Event CallEvent(const Actor& actor, const std::string& action, const std::string& route, const std::string& path,
+                const std::string& query, int status, bool denied);
+
+/// Appends a domain event and, when the actor came through the route table,
+/// the record of their call answered with `status`, in the same
+/// transaction: the change, its event and the call commit together.
+Result<std::int64_t> AppendWithCall(db::Connection& c, const Event& event, const Actor& actor, int status,
+                                    const Clock& clock);
+
 /// Appends several events in order, with one head update and multi-row
 /// inserts. Returns the last sequence number.
 Result<std::int64_t> AppendAll(db::Connection& c, std::span<const Event> events, const Clock& clock);

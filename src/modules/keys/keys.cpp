@@ -81,9 +81,9 @@ Result<PublicKey> KeyRing::CreateKey(db::Connection& c, const audit::Actor& acto
   DZONG_TRY(c.Execute("INSERT INTO signing_keys (kid, algorithm, public_key, sealed_secret, status, created_at, "
                       "created_by) VALUES (?, 'Ed25519', ?, ?, 'active', ?, ?)",
                       row));
-  DZONG_TRY(audit::Append(c, audit::For(actor, action, "signing_key", key.kid,
-                                        nlohmann::json({{"kid", key.kid}}).dump()),
-                          clock_));
+  DZONG_TRY(audit::AppendWithCall(c, audit::For(actor, action, "signing_key", key.kid,
+                                                nlohmann::json({{"kid", key.kid}}).dump()),
+                                  actor, 201, clock_));
   return key;
 }
 
@@ -157,9 +157,9 @@ Result<PublicKey> KeyRing::Retire(const std::string& kid, const audit::Actor& ac
     found.retired_at = FormatUtc(clock_.Now());
     const db::Value update[] = {*found.retired_at, kid};
     DZONG_TRY(c.Execute("UPDATE signing_keys SET status = 'retired', retired_at = ? WHERE kid = ?", update));
-    DZONG_TRY(audit::Append(c, audit::For(actor, "keys.retired", "signing_key", kid,
-                                          nlohmann::json({{"kid", kid}}).dump()),
-                            clock_));
+    DZONG_TRY(audit::AppendWithCall(c, audit::For(actor, "keys.retired", "signing_key", kid,
+                                                  nlohmann::json({{"kid", kid}}).dump()),
+                                    actor, 200, clock_));
     return found;
   });
 }

@@ -139,7 +139,8 @@ Result<Organisation> OrganisationService::Create(const NewOrganisation& input, c
                                    {"kind", o.kind},           {"parent", Nullable(o.parent)},
                                    {"status", o.status}};
     DZONG_TRY(store::InsertHistory(c, o.code, 1, now, actor.id, change.dump()));
-    DZONG_TRY(audit::Append(c, audit::For(actor, "organisations.create", "organisation", o.code, change.dump()), clock_));
+    DZONG_TRY(audit::AppendWithCall(c, audit::For(actor, "organisations.create", "organisation", o.code, change.dump()),
+                                    actor, 201, clock_));
     return o;
   });
 }
@@ -200,7 +201,8 @@ Result<Organisation> OrganisationService::Update(const std::string& code, const 
       return Error(dzong::errc::kConflict, fmt::format("organisation {} was changed at the same time; try again", code));
     }
     DZONG_TRY(store::InsertHistory(c, code, o.version, o.updated_at, actor.id, diff.dump()));
-    DZONG_TRY(audit::Append(c, audit::For(actor, "organisations.update", "organisation", code, diff.dump()), clock_));
+    DZONG_TRY(audit::AppendWithCall(c, audit::For(actor, "organisations.update", "organisation", code, diff.dump()),
+                                    actor, 200, clock_));
     return o;
   });
 }
