@@ -12,7 +12,8 @@
 # Usage: bench/audited_writes.sh      (normally through `make bench`)
 # Environment (all optional): DZONG_BIN (build/release/src/dzong),
 # AUDIT_BENCH_BIN (build/release/bench/dzong_audit_bench), CONNECTIONS (64),
-# THREADS (2), DURATION seconds (10), TARGET_RATIO (3.0), KEEP_TMP=1.
+# THREADS (2), DURATION seconds (10), TARGET_RATIO (3.0), SERVER_THREADS (the
+# server's own default when unset), KEEP_TMP=1.
 # Exit status: 0 at or above target; 3 below; 1 the run failed.
 set -euo pipefail
 
@@ -55,7 +56,10 @@ export DZONG_KEY_ENCRYPTION_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export DZONG_LOG_LEVEL=warn
 mkdir -p "$DZONG_DATA_DIR"
 "$DZONG_BIN" seed >/dev/null
-printf '[server]\nthreads = %s\n[log]\naccess_log = false\n' "${SERVER_THREADS:-64}" >"$TMP/dzong.toml"
+{
+  [[ -z ${SERVER_THREADS:-} ]] || printf '[server]\nthreads = %s\n' "$SERVER_THREADS"
+  printf '[log]\naccess_log = false\n'
+} >"$TMP/dzong.toml"
 "$DZONG_BIN" --config "$TMP/dzong.toml" serve >"$TMP/dzong.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done

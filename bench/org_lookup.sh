@@ -240,6 +240,9 @@ main() {
   export DZONG_DATABASE_URL="sqlite://$TMP/dzong.db"
   export DZONG_LISTEN="127.0.0.1:$dzong_port"
   export DZONG_DATA_DIR="$TMP/data"
+  # A key-encryption key of its own for this run (dzong signs audit checkpoints).
+  DZONG_KEY_ENCRYPTION_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d " \n")
+  export DZONG_KEY_ENCRYPTION_KEY
   # nginx runs with access_log off; dzong likewise (BENCH_LOG_LEVEL=info to include its access log).
   export DZONG_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
   log "dzong: $DZONG_BIN on $DZONG_LISTEN, database $TMP/dzong.db"

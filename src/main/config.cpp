@@ -227,7 +227,9 @@ std::map<std::string, std::string> ProcessEnvironment() {
 
 Result<Config> LoadConfig(const std::string& file, const std::map<std::string, std::string>& environment) {
   Config config;
-  config.server.threads = static_cast<int>(std::max(4U, 2 * std::thread::hardware_concurrency()));
+  // Handlers wait for their durable commit on the thread that serves them, so
+  // more threads than cores let concurrent writes share one fsync.
+  config.server.threads = static_cast<int>(std::max(16U, 8 * std::thread::hardware_concurrency()));
   if (!file.empty()) DZONG_TRY(ReadFile(file, config));
 
   const auto env = [&](const char* name) -> const std::string* {
