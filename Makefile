@@ -32,7 +32,9 @@ test: deps test-deps
 
 bench: build
 	scripts/install-deps bench
-	DZONG_BIN=$(DZONG) bench/org_lookup.sh
+	-DZONG_BIN=$(DZONG) bench/org_lookup.sh
+	-DZONG_BIN=$(DZONG) AUDIT_BENCH_BIN=$(RELEASE)/bench/dzong_audit_bench bench/audited_writes.sh
+	$(RELEASE)/bench/dzong_audit_bench
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
