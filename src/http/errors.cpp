@@ -47,6 +47,10 @@ constexpr ErrorStatus kTable[] = {
     {"keys.active", 409},
     {"keys.invalid_jwks", 422},
     {"audit.invalid_export", 422},
+    {"audit.empty", 404},
+    {"registries.not_found", 404},
+    {"registries.record_not_found", 404},
+    {"registries.not_custodian", 403},
 };
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "modules/identity/identity.h"
 #include "modules/keys/keys.h"
 #include "modules/organisations/organisations.h"
+#include "modules/registries/registries.h"
 #include "web/web.h"
 
 namespace dzong {
@@ -25,8 +26,9 @@ namespace dzong {
 std::span<const EmbeddedFile> ApiDescriptionFiles();
 
 std::vector<db::ModuleMigrations> AllMigrations() {
-  return {{"audit", audit::Migrations()}, {"organisations", organisations::Migrations()},
-          {"identity", identity::Migrations()}, {"keys", keys::Migrations()}};
+  return {{"audit", audit::Migrations()},       {"organisations", organisations::Migrations()},
+          {"identity", identity::Migrations()}, {"keys", keys::Migrations()},
+          {"registries", registries::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -84,6 +86,7 @@ struct App::Parts {
   std::unique_ptr<organisations::OrganisationService> organisations;
   std::unique_ptr<identity::IdentityService> identity;
   std::unique_ptr<keys::KeyRing> keys;
+  std::unique_ptr<registries::RegistryService> registries;
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<audit::Appender> appender;
   std::unique_ptr<web::Web> web;
@@ -110,6 +113,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   policy.fast_hashing = config.fast_password_hashing;
   p->identity = std::make_unique<identity::IdentityService>(*p->db, p->clock, policy);
   p->keys = std::make_unique<keys::KeyRing>(*p->db, p->clock, config.key_encryption_key);
+  p->registries = std::make_unique<registries::RegistryService>(*p->db, p->clock);
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -118,6 +122,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(p->web->AddRoutes(p->router));
   DZONG_TRY(identity::AddPages(p->router, *p->identity, *p->web));
   DZONG_TRY(keys::AddRoutes(p->router, *p->keys));
+  DZONG_TRY(registries::AddRoutes(p->router, *p->registries));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -163,15 +168,21 @@ Result<db::MigrationReport> App::Migrate() {
   return db::Migrate(*parts_->db, modules, parts_->clock);
 }
 
-Result<std::string> App::Seed(bool demo) {
+Result<std::string> App::Seed(bool demo, std::int64_t population, std::uint64_t population_seed) {
   DZONG_TRY(Migrate());
   DZONG_ASSIGN_OR_RETURN(auto seed, organisations::DefaultSeed());
   audit::Actor seeder;
   seeder.id = "seed";
   DZONG_ASSIGN_OR_RETURN(auto report, parts_->organisations->Seed(seed, seeder));
   DZONG_ASSIGN_OR_RETURN(std::string identity, parts_->identity->Seed(demo));
-  return fmt::format("organisations: {} added, {} already present; {}", report.inserted, report.already_present,
-                     identity);
+  DZONG_ASSIGN_OR_RETURN(int registries, parts_->registries->SeedDefinitions(seeder));
+  std::string people;
+  if (population > 0) {
+    DZONG_ASSIGN_OR_RETURN(auto made, parts_->registries->SeedPopulation(population, population_seed, demo, seeder));
+    people = fmt::format("; population: {} people added, {} already present", made.people, made.already_present);
+  }
+  return fmt::format("organisations: {} added, {} already present; {}; registries: {} added{}", report.inserted,
+                     report.already_present, identity, registries, people);
 }
 
 identity::IdentityService& App::Identity() { return *parts_->identity; }
@@ -204,6 +215,7 @@ void App::Serve(bool signals) {
 void App::Shutdown() { parts_->server->Shutdown(); }
 
 keys::KeyRing& App::Keys() { return *parts_->keys; }
+registries::RegistryService& App::Registries() { return *parts_->registries; }
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

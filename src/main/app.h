@@ -25,6 +25,9 @@ class Web;
 namespace keys {
 class KeyRing;
 }
+namespace registries {
+class RegistryService;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -41,12 +44,14 @@ class App {
 
   Result<db::MigrationReport> Migrate();
   /// Migrates, then inserts the reference data that is missing; with `demo`,
-  /// also the demo accounts the README lists.
-  Result<std::string> Seed(bool demo);
+  /// also the demo accounts the README lists; with `population`, that many
+  /// synthetic people in the population register, the same for the same seed.
+  Result<std::string> Seed(bool demo, std::int64_t population = 0, std::uint64_t population_seed = 1);
   identity::IdentityService& Identity();
   db::Database& Database();
   web::Web& Web();
   keys::KeyRing& Keys();
+  registries::RegistryService& Registries();
   const Config& Settings() const;
   const Clock& Time() const;
 

@@ -227,6 +227,11 @@ int main(int argc, char** argv) {
   auto* seed = cli.add_subcommand("seed", "migrate, then add the reference data that is missing");
   bool demo = false;
   seed->add_flag("--demo", demo, "also add the demo accounts listed in the README");
+  std::int64_t population = 0;
+  std::uint64_t population_seed = 1;
+  seed->add_option("--population", population, "also generate this many people in the population register")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{20'000'000}));
+  seed->add_option("--population-seed", population_seed, "the generator's seed: the same seed, the same people");
   auto* audit_cmd = cli.add_subcommand("audit", "the tamper-evident audit log");
   audit_cmd->require_subcommand(1);
   auto* verify = audit_cmd->add_subcommand(
@@ -276,7 +281,7 @@ int main(int argc, char** argv) {
                   report->already_applied);
     }
   } else if (*seed) {
-    auto report = (*app)->Seed(demo);
+    auto report = (*app)->Seed(demo, population, population_seed);
     if (!report.ok()) {
       std::fprintf(stderr, "dzong: seed: %s\n", report.error().message.c_str());
       rc = kExitFailure;

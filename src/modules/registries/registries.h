@@ -1,0 +1,120 @@
+#pragma once
+// Registries: the single source of truth for each dataset. One custodian
+// organisation keeps each registry; only its registry stewards change
+// records, and every change is a new version with who, when and why,
+// written with its audit event in one transaction.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "base/clock.h"
+#include "base/embedded.h"
+#include "base/result.h"
+#include "db/database.h"
+#include "modules/audit/audit.h"
+
+namespace dzong::http {
+class Router;
+}
+
+namespace dzong::registries {
+
+namespace errc {
+inline constexpr char kNotFound[] = "registries.not_found";
+inline constexpr char kRecordNotFound[] = "registries.record_not_found";
+inline constexpr char kNotCustodian[] = "registries.not_custodian";
+}  // namespace errc
+
+/// One field of a registry's schema.
+struct FieldSpec {
+  std::string name;
+  std::string type;  ///< string, integer, decimal, date, enum, cid, reference
+  bool required = false;
+  bool pii = false;
+  std::string description;
+  std::string label_dz;
+  std::vector<std::string> values;  ///< enum
+  std::string reference;            ///< the registry a reference points into
+  std::size_t max_length = 0;       ///< string; 0: the default of 1000
+};
+
+struct Registry {
+  std::string code;
+  std::string custodian;
+  std::string title_en;
+  std::string title_dz;
+  std::string key_field;
+  std::int64_t schema_version = 1;
+  std::string status;
+  std::vector<FieldSpec> fields;
+};
+
+/// One version of a record.
+struct Record {
+  std::string registry;
+  std::string key;
+  std::int64_t version = 0;
+  std::string data;  ///< a JSON object of the schema's fields
+  bool retired = false;
+  std::string valid_from;
+  std::optional<std::string> valid_to;
+  std::string changed_by;
+  std::string reason;
+};
+
+/// Checks `data` against the fields: unknown fields, missing required ones,
+/// and each value's type and rule, every problem named by field and rule.
+std::vector<FieldError> Validate(const Registry& registry, const nlohmann::json& data);
+
+/// What a population seed made.
+struct PopulationReport {
+  std::int64_t people = 0;
+  std::int64_t households = 0;
+  std::int64_t already_present = 0;
+};
+
+class RegistryService {
+ public:
+  RegistryService(db::Database& db, const Clock& clock);
+
+  Result<std::vector<Registry>> List();
+  /// Errors: registries.not_found.
+  Result<Registry> Get(const std::string& code);
+  /// The record as it is now, or as it was at `as_of` (UTC). Errors:
+  /// registries.not_found, registries.record_not_found.
+  Result<Record> GetRecord(const std::string& code, const std::string& key, const std::optional<std::string>& as_of);
+  /// Every version, oldest first.
+  Result<std::vector<Record>> History(const std::string& code, const std::string& key);
+  /// Creates or changes a record as a new version. Only stewards of the
+  /// custodian (`steward_of` is the actor's organisation). Errors:
+  /// request.invalid, registries.not_found, registries.not_custodian,
+  /// request.version_conflict (when `expected_version` differs).
+  Result<Record> Put(const std::string& code, const std::string& key, const nlohmann::json& data,
+                     const std::string& reason, std::optional<std::int64_t> expected_version,
+                     const audit::Actor& actor);
+
+  /// Adds the registries shipped with the platform that are missing.
+  Result<int> SeedDefinitions(const audit::Actor& actor);
+  /// Generates `people` persons in families across the 20 dzongkhags and
+  /// their gewogs, the same for the same `seed`. With `demo`, the demo
+  /// citizen's own record is among them.
+  Result<PopulationReport> SeedPopulation(std::int64_t people, std::uint64_t seed, bool demo,
+                                          const audit::Actor& actor);
+
+ private:
+  db::Database& db_;
+  const Clock& clock_;
+};
+
+/// GET /api/v1/registries[/{code}], and for the custodian's stewards the
+/// records with their history: GET and PUT /api/v1/registries/{code}/records/{key}.
+Status AddRoutes(http::Router& router, RegistryService& registries);
+
+std::span<const EmbeddedFile> Migrations();
+
+}  // namespace dzong::registries

@@ -1,0 +1,184 @@
+// Registries on the engine under test: the shipped definitions, the
+// synthetic population (deterministic, consistent families), and the
+// custodian's stewards keeping records as versions with their history.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "main/app.h"
+#include "modules/identity/identity.h"
+#include "modules/registries/registries.h"
+#include "support/test_server.h"
+
+namespace dzong::testing {
+namespace {
+
+using nlohmann::json;
+
+const std::map<std::string, std::string> kDzongkhagCodes = {
+    {"Bumthang", "01"}, {"Chhukha", "02"},       {"Dagana", "03"},           {"Gasa", "04"},
+    {"Haa", "05"},      {"Lhuentse", "06"},      {"Mongar", "07"},           {"Paro", "08"},
+    {"Pemagatshel", "09"}, {"Punakha", "10"},    {"Samdrup Jongkhar", "11"}, {"Samtse", "12"},
+    {"Sarpang", "13"},  {"Thimphu", "14"},       {"Trashigang", "15"},       {"Trashiyangtse", "16"},
+    {"Trongsa", "17"},  {"Tsirang", "18"},       {"Wangdue Phodrang", "19"}, {"Zhemgang", "20"}};
+
+class RegistriesTest : public ::testing::Test {
+ protected:
+  registries::RegistryService& Registries() { return server_.app().Registries(); }
+
+  std::map<std::string, json> People() {
+    auto rows = server_.app().Database().ReadValue<db::Rows>([](db::Connection& c) {
+      return c.Query("SELECT record_key, data FROM registry_records WHERE registry = 'population' AND valid_to IS NULL");
+    });
+    std::map<std::string, json> out;
+    for (const auto& r : *rows) out[r.Text(0)] = json::parse(r.Text(1));
+    return out;
+  }
+
+  /// A bearer token for a new official of `organisation` holding `role`.
+  std::string Official(const std::string& username, const std::string& organisation, const std::string& role) {
+    auto client = server_.Client();
+    auto created = client->Send("POST", "/api/v1/accounts",
+                                json{{"kind", "official"}, {"username", username}, {"display_name", "Steward"},
+                                     {"organisation", organisation}, {"password", "Registry-Steward-2026"}}.dump(),
+                                Operator());
+    const std::int64_t id = json::parse(created.body)["id"];
+    client->Send("POST", "/api/v1/accounts/" + std::to_string(id) + "/grants", json{{"role", role}}.dump(), Operator());
+    return server_.app().Identity().CreateToken(id, "t", "registries.steward", std::chrono::hours(1)).value();
+  }
+
+  std::int64_t Count(const std::string& where) {
+    return server_.app()
+        .Database()
+        .ReadValue<std::int64_t>([&](db::Connection& c) -> Result<std::int64_t> {
+          DZONG_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT COUNT(*) FROM audit_events WHERE " + where));
+          return rows.at(0).Int(0);
+        })
+        .value();
+  }
+
+  TestServer server_;
+};
+
+TEST_F(RegistriesTest, TheShippedRegistriesArePublishedWithTheirCustodians) {
+  const auto r = server_.Client()->Get("/api/v1/registries");
+  ASSERT_EQ(r.status, 200);
+  std::map<std::string, std::string> custodians;
+  const json list = json::parse(r.body);
+  for (const auto& reg : list["items"]) custodians[reg["code"]] = reg["custodian"];
+  EXPECT_EQ(custodians, (std::map<std::string, std::string>{
+                            {"business_licences", "MOICE"}, {"land", "NLCS"}, {"population", "DCRC"}}));
+  const auto population = json::parse(server_.Client()->Get("/api/v1/registries/population").body);
+  EXPECT_EQ(population["key_field"], "cid");
+  EXPECT_EQ(population["fields"].size(), 13U);
+  EXPECT_EQ(server_.Client()->Get("/api/v1/registries/nothing").status, 404);
+}
+
+TEST_F(RegistriesTest, ThePopulationIsDeterministicAndItsFamiliesHoldTogether) {
+  audit::Actor seeder;
+  seeder.id = "seed";
+  auto made = Registries().SeedPopulation(600, 42, false, seeder);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_EQ(made->people, 600);
+  const auto people = People();
+  ASSERT_EQ(people.size(), 600U);
+  std::set<std::string> dzongkhags;
+  int with_parents = 0;
+  for (const auto& [cid, p] : people) {
+    ASSERT_EQ(cid.size(), 11U);
+    EXPECT_EQ(cid.substr(1, 2), kDzongkhagCodes.at(p["dzongkhag"])) << p.dump();
+    dzongkhags.insert(p["dzongkhag"].get<std::string>());
+    EXPECT_TRUE(registries::Validate(Registries().Get("population").value(), p).empty()) << p.dump();
+    if (!p.contains("mother_cid")) continue;
+    ++with_parents;
+    const auto mother = people.find(p["mother_cid"]);
+    const auto father = people.find(p["father_cid"]);
+    ASSERT_NE(mother, people.end()) << p.dump();
+    ASSERT_NE(father, people.end()) << p.dump();
+    EXPECT_EQ(mother->second["sex"], "female");
+    EXPECT_EQ(father->second["sex"], "male");
+    const int mother_born = std::stoi(mother->second["date_of_birth"].get<std::string>().substr(0, 4));
+    const int child_born = std::stoi(p["date_of_birth"].get<std::string>().substr(0, 4));
+    EXPECT_GE(child_born - mother_born, 18) << p.dump();
+    EXPECT_EQ(mother->second["household_number"], p["household_number"]);
+  }
+  EXPECT_GT(with_parents, 100);
+  EXPECT_GE(dzongkhags.size(), 15U);
+  // Seeding again with the same seed adds no one.
+  auto again = Registries().SeedPopulation(600, 42, false, seeder);
+  EXPECT_EQ(again->people, 0);
+  EXPECT_EQ(again->already_present, 600);
+}
+
+TEST_F(RegistriesTest, StewardsOfTheCustodianKeepRecordsAsVersionsWithHistory) {
+  audit::Actor seeder;
+  seeder.id = "seed";
+  ASSERT_TRUE(Registries().SeedPopulation(50, 7, true, seeder).ok());
+  const std::string steward = Official("deki.steward", "DCRC", "registry_steward");
+  const std::string outsider = Official("tandin.steward", "MOICE", "registry_steward");
+  auto client = server_.Client();
+  const auto auth = [](const std::string& token) {
+    return std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer " + token},
+                                                            {"X-Purpose", "DCRC-2026-000555"}};
+  };
+  const std::string path = "/api/v1/registries/population/records/11410012345";
+  auto read = client->Get(path, auth(steward));
+  ASSERT_EQ(read.status, 200) << read.body;
+  json record = json::parse(read.body);
+  EXPECT_EQ(record["data"]["given_name"], "Sonam Choden");
+  EXPECT_EQ(read.Header("etag"), "\"1\"");
+  // The read is an access to Sonam's data: her data tracker will show it.
+  EXPECT_EQ(Count("action = 'registries.record_read' AND subject = '11410012345' AND purpose = 'DCRC-2026-000555'"), 1);
+  // Another agency's steward is not the custodian.
+  EXPECT_EQ(client->Get(path, auth(outsider)).status, 403);
+
+  // A change: marital status, with a reason and the version read.
+  json data = record["data"];
+  data["marital_status"] = "married";
+  auto put = client->Send("PUT", path, json{{"data", data}, {"reason", "marriage certificate MC-2026-0042"}}.dump(),
+                          {{"Authorization", "Bearer " + steward}, {"If-Match", "\"1\""}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(json::parse(put.body)["version"], 2);
+  // A stale version is refused and changes nothing.
+  auto stale = client->Send("PUT", path, json{{"data", data}, {"reason", "again"}}.dump(),
+                            {{"Authorization", "Bearer " + steward}, {"If-Match", "\"1\""}});
+  EXPECT_EQ(stale.status, 412);
+  // Bad input names the field and the rule, and changes nothing.
+  json bad = data;
+  bad["date_of_birth"] = "1994-02-30";
+  bad["sex"] = "x";
+  bad["favourite_colour"] = "red";
+  auto invalid = client->Send("PUT", path, json{{"data", bad}, {"reason", "typo"}}.dump(), {{"Authorization", "Bearer " + steward}});
+  ASSERT_EQ(invalid.status, 422);
+  std::set<std::string> faults;
+  const json refused = json::parse(invalid.body);
+  for (const auto& f : refused["fields"]) faults.insert(f["field"].get<std::string>() + ":" + f["rule"].get<std::string>());
+  EXPECT_EQ(faults, (std::set<std::string>{"date_of_birth:date", "sex:one_of", "favourite_colour:unknown"}));
+  json orphan = data;
+  orphan["father_cid"] = "19999999999";
+  auto missing_parent = client->Send("PUT", path, json{{"data", orphan}, {"reason", "x"}}.dump(), {{"Authorization", "Bearer " + steward}});
+  EXPECT_EQ(missing_parent.status, 422);
+  EXPECT_EQ(json::parse(missing_parent.body)["fields"][0]["rule"], "exists");
+  // The outsider cannot change it either.
+  EXPECT_EQ(client->Send("PUT", path, json{{"data", data}, {"reason", "x"}}.dump(), {{"Authorization", "Bearer " + outsider}}).status, 403);
+
+  // History: two versions; the record as it was before the change.
+  auto history = json::parse(client->Get(path + "/history", auth(steward)).body)["items"];
+  ASSERT_EQ(history.size(), 2U);
+  EXPECT_EQ(history[0]["data"]["marital_status"], "single");
+  EXPECT_EQ(history[1]["reason"], "marriage certificate MC-2026-0042");
+  const std::string before = history[1]["valid_from"];
+  auto then = client->Get(path + "?as_of=" + history[0]["valid_from"].get<std::string>(), auth(steward));
+  EXPECT_EQ(json::parse(then.body)["data"]["marital_status"], "single");
+  auto now = client->Get(path + "?as_of=" + before, auth(steward));
+  EXPECT_EQ(json::parse(now.body)["data"]["marital_status"], "married");
+  EXPECT_EQ(client->Get(path + "?as_of=1990-01-01", auth(steward)).status, 404);
+  // The change and its event committed together.
+  EXPECT_EQ(Count("action = 'registries.record_changed' AND subject = '11410012345'"), 1);
+}
+
+}  // namespace
+}  // namespace dzong::testing
