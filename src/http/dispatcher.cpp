@@ -51,8 +51,8 @@ std::string PercentEncode(std::string_view text) {
 }
 
 bool IsPage(std::string_view path) {
-  return !path.starts_with("/api/") && path != "/healthz" && path != "/readyz" && path != "/metrics" &&
-         !path.starts_with("/assets/");
+  return !path.starts_with("/api/") && !path.starts_with("/exchange/") && !path.starts_with("/.well-known/") &&
+         path != "/healthz" && path != "/readyz" && path != "/metrics" && !path.starts_with("/assets/");
 }
 
 void AddSecurityHeaders(Response& response, bool behind_tls) {
@@ -166,7 +166,9 @@ Response Dispatcher::Handle(Request& request) {
     }
   }
   if (audit_ && matched_route) {
-    const bool denied = refused && (refused->code == errc::kUnauthenticated || refused->code == errc::kForbidden);
+    // Refused by the dispatcher, or by the handler's own rules (401, 403).
+    const bool denied = (refused && (refused->code == errc::kUnauthenticated || refused->code == errc::kForbidden)) ||
+                        response.status == 401 || response.status == 403;
     const bool already = !denied && request.call_recorded_status != 0 &&
                          request.call_recorded_status == response.status;
     if (!already && (denied || matched_route->audit_event != kNoAuditEvent)) {

@@ -51,6 +51,15 @@ constexpr ErrorStatus kTable[] = {
     {"registries.not_found", 404},
     {"registries.record_not_found", 404},
     {"registries.not_custodian", 403},
+    {"exchange.agreement_not_found", 404},
+    {"exchange.no_agreement", 403},
+    {"exchange.agreement_expired", 403},
+    {"exchange.agreement_revoked", 403},
+    {"exchange.wrong_purpose", 403},
+    {"exchange.not_signed", 403},
+    {"exchange.replayed", 401},
+    {"exchange.not_custodian", 403},
+    {"exchange.already_decided", 409},
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "http/server.h"
 #include "modules/audit/audit.h"
 #include "modules/audit/views.h"
+#include "modules/exchange/exchange.h"
 #include "modules/identity/authenticator.h"
 #include "modules/identity/identity.h"
 #include "modules/keys/keys.h"
@@ -28,7 +29,7 @@ std::span<const EmbeddedFile> ApiDescriptionFiles();
 std::vector<db::ModuleMigrations> AllMigrations() {
   return {{"audit", audit::Migrations()},       {"organisations", organisations::Migrations()},
           {"identity", identity::Migrations()}, {"keys", keys::Migrations()},
-          {"registries", registries::Migrations()}};
+          {"registries", registries::Migrations()}, {"exchange", exchange::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -87,6 +88,7 @@ struct App::Parts {
   std::unique_ptr<identity::IdentityService> identity;
   std::unique_ptr<keys::KeyRing> keys;
   std::unique_ptr<registries::RegistryService> registries;
+  std::unique_ptr<exchange::ExchangeService> exchange;
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<audit::Appender> appender;
   std::unique_ptr<web::Web> web;
@@ -114,6 +116,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->identity = std::make_unique<identity::IdentityService>(*p->db, p->clock, policy);
   p->keys = std::make_unique<keys::KeyRing>(*p->db, p->clock, config.key_encryption_key);
   p->registries = std::make_unique<registries::RegistryService>(*p->db, p->clock);
+  p->exchange = std::make_unique<exchange::ExchangeService>(*p->db, p->clock, *p->registries);
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -123,6 +126,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(identity::AddPages(p->router, *p->identity, *p->web));
   DZONG_TRY(keys::AddRoutes(p->router, *p->keys));
   DZONG_TRY(registries::AddRoutes(p->router, *p->registries));
+  DZONG_TRY(exchange::AddRoutes(p->router, *p->exchange, *p->registries, *p->keys));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));

@@ -86,7 +86,7 @@ audit_verify() {
   local url="sqlite://$work/audit/dzong.db" out
   DZONG_DATABASE_URL=$url DZONG_DATA_DIR=$work/audit "$dzong" seed >/dev/null || return 1
   out=$(DZONG_DATABASE_URL=$url DZONG_DATA_DIR=$work/audit "$dzong" audit verify) || { echo "$out"; return 1; }
-  [[ $out == "audit log intact: 50 events (1 to 50)"* ]] || { echo "$out"; return 1; }
+  [[ $out == "audit log intact: "*" events (1 to "* ]] || { echo "$out"; return 1; }
 }
 
 # serve_needs_kek: without a key-encryption key the server will not start,

@@ -21,7 +21,8 @@ std::string Lower(std::string s) {
 
 /// The JSON API and the operations endpoints; everything else is a page.
 bool IsJsonRoute(const std::string& pattern) {
-  return pattern.starts_with("/api/") || pattern.starts_with("/.well-known/") || pattern == "/healthz" || pattern == "/readyz" || pattern == "/metrics";
+  return pattern.starts_with("/api/") || pattern.starts_with("/exchange/") || pattern.starts_with("/.well-known/") ||
+         pattern == "/healthz" || pattern == "/readyz" || pattern == "/metrics";
 }
 
 std::string Concrete(std::string pattern) {

@@ -47,6 +47,10 @@ Actor ActorOf(const http::Request& request) {
   actor.request_id = request.request_id;
   actor.remote = request.remote_address;
   actor.purpose = std::string(request.HeaderValue("X-Purpose"));
+  // The case or application the purpose serves (X-Road's X-Road-Issue).
+  if (const std::string_view issue = request.HeaderValue("X-Road-Issue"); !issue.empty()) {
+    actor.purpose += (actor.purpose.empty() ? "" : " / ") + std::string(issue);
+  }
   if (!request.route_event.empty() && request.route_event != "none") {
     actor.call = Actor::Call{request.route_event, request.route, request.path, request.query,
                              &request.call_recorded_status};

@@ -1,0 +1,99 @@
+#pragma once
+// The exchange between agencies: data-sharing agreements that the
+// custodian decides, and signed reads of registry records under them. Data
+// stays with its custodian; every read names its purpose and its person,
+// and is recorded in the audit log, so the citizen sees it.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/embedded.h"
+#include "base/result.h"
+#include "base/signing.h"
+#include "db/database.h"
+#include "modules/audit/audit.h"
+
+namespace dzong::http {
+class Router;
+}
+namespace dzong::registries {
+class RegistryService;
+}
+
+namespace dzong::exchange {
+
+namespace errc {
+inline constexpr char kAgreementNotFound[] = "exchange.agreement_not_found";
+inline constexpr char kNoAgreement[] = "exchange.no_agreement";
+inline constexpr char kAgreementExpired[] = "exchange.agreement_expired";
+inline constexpr char kAgreementRevoked[] = "exchange.agreement_revoked";
+inline constexpr char kWrongPurpose[] = "exchange.wrong_purpose";
+inline constexpr char kNotSigned[] = "exchange.not_signed";
+inline constexpr char kReplayed[] = "exchange.replayed";
+inline constexpr char kNotCustodian[] = "exchange.not_custodian";
+inline constexpr char kNotConsumer[] = "exchange.not_consumer";
+inline constexpr char kAlreadyDecided[] = "exchange.already_decided";
+}  // namespace errc
+
+struct Agreement {
+  std::int64_t id = 0;
+  std::string consumer;   ///< organisation code
+  std::string subsystem;  ///< the consumer's system, BT/GOV/<ORG>/<SUBSYSTEM>
+  std::string registry;
+  std::vector<std::string> fields;
+  std::string purpose_code;
+  std::string purpose_text;
+  std::string legal_basis;  ///< law, consent, public_task
+  std::string legal_reference;
+  std::string valid_from;  ///< UTC
+  std::string valid_to;    ///< UTC, exclusive
+  std::string status;      ///< requested, approved, refused, revoked
+  std::string requested_by;
+  std::string requested_at;
+  std::optional<std::string> decided_by;
+  std::optional<std::string> decided_at;
+  std::optional<std::string> decision_note;
+  std::string custodian;  ///< the registry's custodian
+};
+
+class ExchangeService {
+ public:
+  ExchangeService(db::Database& db, const Clock& clock, registries::RegistryService& registries);
+
+  /// A consumer organisation asks for access. Errors: request.invalid (each
+  /// field and rule), registries.not_found.
+  Result<Agreement> Request(Agreement input, const audit::Actor& actor);
+  /// The custodian approves, refuses or revokes. Errors:
+  /// exchange.agreement_not_found, exchange.not_custodian, exchange.already_decided.
+  Result<Agreement> Decide(std::int64_t id, const std::string& decision, const std::string& note,
+                           const audit::Actor& actor);
+  /// The agreements where `organisation` is the consumer or the custodian.
+  Result<std::vector<Agreement>> ForOrganisation(const std::string& organisation);
+  Result<Agreement> Get(std::int64_t id);
+
+  /// The agreement that lets `subsystem` read `registry` for `purpose` now.
+  /// Errors: exchange.no_agreement, exchange.agreement_expired,
+  /// exchange.agreement_revoked, exchange.wrong_purpose.
+  Result<Agreement> Authorise(const std::string& subsystem, const std::string& registry, const std::string& purpose);
+  /// Records a signature nonce; exchange.replayed when it was seen before.
+  Status UseNonce(const std::string& nonce, const std::string& client);
+
+ private:
+  db::Database& db_;
+  const Clock& clock_;
+  registries::RegistryService& registries_;
+};
+
+/// /api/v1/agreements (request, list, decide) and
+/// GET /exchange/v1/registries/{code}/records/{key}, answered with a
+/// response signed by the platform and bound to the request's signature.
+Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::RegistryService& registries,
+                 Signer& signer);
+
+std::span<const EmbeddedFile> Migrations();
+
+}  // namespace dzong::exchange

@@ -1,0 +1,233 @@
+// Agreements for agency administrators, and the exchange itself for agency
+// systems: signed requests in, signed responses out.
+#include <charconv>
+#include <chrono>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/crypto.h"
+#include "http/errors.h"
+#include "http/json_input.h"
+#include "http/router.h"
+#include "modules/exchange/exchange.h"
+#include "modules/registries/registries.h"
+
+namespace dzong::exchange {
+namespace {
+
+using nlohmann::json;
+using http::Request;
+using http::Response;
+
+Response Json(int status, const json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+json AgreementJson(const Agreement& a) {
+  const auto opt = [](const std::optional<std::string>& v) { return v ? json(*v) : json(); };
+  return {{"id", a.id},
+          {"consumer", a.consumer},
+          {"subsystem", a.subsystem},
+          {"registry", a.registry},
+          {"custodian", a.custodian},
+          {"fields", a.fields},
+          {"purpose_code", a.purpose_code},
+          {"purpose_text", a.purpose_text},
+          {"legal_basis", a.legal_basis},
+          {"legal_reference", a.legal_reference},
+          {"valid_from", a.valid_from},
+          {"valid_to", a.valid_to},
+          {"status", a.status},
+          {"requested_by", a.requested_by},
+          {"requested_at", a.requested_at},
+          {"decided_by", opt(a.decided_by)},
+          {"decided_at", opt(a.decided_at)},
+          {"decision_note", opt(a.decision_note)}};
+}
+
+/// "2026-12-01" as the UTC time the day starts.
+std::optional<std::string> DayStart(const std::string& text) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const auto number = [&](std::size_t at, std::size_t length, auto& out) {
+    auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + length, out);
+    return ec == std::errc() && end == text.data() + at + length;
+  };
+  if (!number(0, 4, y) || !number(5, 2, m) || !number(8, 2, d)) return std::nullopt;
+  if (!std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}}.ok()) {
+    return std::nullopt;
+  }
+  return text + "T00:00:00.000000Z";
+}
+
+Response RequestAgreement(ExchangeService& exchange, const Request& r) {
+  auto body = http::ParseJsonObject(r);
+  if (!body.ok()) return http::ErrorResponse(body.error(), r.request_id);
+  if (!r.principal.organisation) {
+    return http::ErrorResponse(Error(dzong::errc::kForbidden, "you belong to no organisation"), r.request_id);
+  }
+  http::ObjectReader reader(*body, {"subsystem", "registry", "fields", "purpose_code", "purpose_text", "legal_basis",
+                                    "legal_reference", "valid_from", "valid_to"});
+  Agreement a;
+  a.consumer = *r.principal.organisation;
+  a.subsystem = reader.RequiredString("subsystem", 1, 200).value_or("");
+  a.registry = reader.RequiredString("registry", 1, 64).value_or("");
+  a.purpose_code = reader.RequiredString("purpose_code", 1, 40).value_or("");
+  a.purpose_text = reader.RequiredString("purpose_text", 1, 500).value_or("");
+  a.legal_basis = reader.RequiredString("legal_basis", 1, 20).value_or("");
+  a.legal_reference = reader.RequiredString("legal_reference", 1, 300).value_or("");
+  const std::string from = reader.RequiredString("valid_from", 10, 10).value_or("");
+  const std::string to = reader.RequiredString("valid_to", 10, 10).value_or("");
+  if (body->contains("fields") && (*body)["fields"].is_array()) {
+    for (const auto& f : (*body)["fields"]) {
+      if (f.is_string()) a.fields.push_back(f.get<std::string>());
+    }
+  } else {
+    reader.Fail("fields", "required", "fields must be a list of the registry's field names");
+  }
+  const auto start = DayStart(from);
+  const auto end = DayStart(to);
+  if (!from.empty() && !start) reader.Fail("valid_from", "date", "valid_from must be a date such as 2026-12-01");
+  if (!to.empty() && !end) reader.Fail("valid_to", "date", "valid_to must be a date such as 2027-11-30");
+  if (Status s = reader.Finish(); !s.ok()) return http::ErrorResponse(s.error(), r.request_id);
+  a.valid_from = *start;
+  a.valid_to = *end;
+  auto made = exchange.Request(std::move(a), audit::ActorOf(r));
+  if (!made.ok()) return http::ErrorResponse(made.error(), r.request_id);
+  return Json(201, AgreementJson(*made));
+}
+
+Response DecideAgreement(ExchangeService& exchange, const Request& r, const std::string& id_text) {
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+  if (ec != std::errc() || end != id_text.data() + id_text.size()) {
+    return http::ErrorResponse(Error(errc::kAgreementNotFound, "there is no such agreement"), r.request_id);
+  }
+  auto body = http::ParseJsonObject(r);
+  if (!body.ok()) return http::ErrorResponse(body.error(), r.request_id);
+  http::ObjectReader reader(*body, {"decision", "note"});
+  const std::string decision = reader.RequiredString("decision", 1, 20).value_or("");
+  const std::string note = reader.OptionalString("note", 0, 500).value.value_or("");
+  if (Status s = reader.Finish(); !s.ok()) return http::ErrorResponse(s.error(), r.request_id);
+  auto decided = exchange.Decide(id, decision, note, audit::ActorOf(r));
+  if (!decided.ok()) return http::ErrorResponse(decided.error(), r.request_id);
+  return Json(200, AgreementJson(*decided));
+}
+
+/// A signature parameter of Signature-Input (e.g. nonce), or empty.
+std::string SignatureParam(std::string_view input, std::string_view name) {
+  const std::string key = ";" + std::string(name) + "=\"";
+  const auto at = input.find(key);
+  if (at == std::string_view::npos) return {};
+  const auto start = at + key.size();
+  const auto end = input.find('"', start);
+  return end == std::string_view::npos ? std::string() : std::string(input.substr(start, end - start));
+}
+
+Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& registries, Signer& signer,
+                      const Request& r, const std::string& code, const std::string& key) {
+  const auto refuse = [&](const char* error_code, std::string message) {
+    return http::ErrorResponse(Error(error_code, std::move(message)), r.request_id);
+  };
+  const std::string_view input = r.HeaderValue("Signature-Input");
+  if (r.principal.kind != "system" || input.empty()) {
+    return refuse(errc::kNotSigned, "the exchange answers only requests signed by a registered agency system");
+  }
+  if (input.find("\"x-purpose\"") == std::string_view::npos) {
+    return refuse(errc::kNotSigned, "the signature must cover the x-purpose header");
+  }
+  const std::string nonce = SignatureParam(input, "nonce");
+  if (nonce.size() < 16 || nonce.size() > 128) {
+    return refuse(errc::kNotSigned, "the signature must carry a nonce of 16 to 128 characters");
+  }
+  const std::string purpose(r.HeaderValue("X-Purpose"));
+  auto agreement = exchange.Authorise(r.principal.id, code, purpose);
+  if (!agreement.ok()) return http::ErrorResponse(agreement.error(), r.request_id);
+  if (Status used = exchange.UseNonce(nonce, r.principal.id); !used.ok()) {
+    return http::ErrorResponse(used.error(), r.request_id);
+  }
+  auto record = registries.GetRecord(code, key, std::nullopt);
+  if (!record.ok()) return http::ErrorResponse(record.error(), r.request_id);
+  auto registry = registries.Get(code);
+  if (!registry.ok()) return http::ErrorResponse(registry.error(), r.request_id);
+  const json data = json::parse(record->data);
+  json allowed = json::object();
+  std::vector<std::string> subjects;
+  if (code == "population") subjects.push_back(key);
+  for (const std::string& field : agreement->fields) {
+    if (!data.contains(field)) continue;
+    allowed[field] = data[field];
+    for (const auto& spec : registry->fields) {
+      if (spec.name == field && spec.type == "reference" && spec.reference == "population" && data[field].is_string() &&
+          std::find(subjects.begin(), subjects.end(), data[field].get<std::string>()) == subjects.end()) {
+        subjects.push_back(data[field].get<std::string>());
+      }
+    }
+  }
+  Response res = Json(200, {{"registry", code},
+                            {"key", key},
+                            {"version", record->version},
+                            {"agreement", agreement->id},
+                            {"purpose", purpose},
+                            {"data", std::move(allowed)}});
+  // The answer is signed by the platform and bound to the request by
+  // covering the request's own signature (RFC 9421 "signature";req).
+  const std::string digest = "sha-256=:" + Base64Encode(Sha256(res.body)) + ":";
+  auto kid = signer.ActiveKeyId();
+  if (!kid.ok()) return http::ErrorResponse(kid.error(), r.request_id);
+  const auto created =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string params = fmt::format("(\"@status\" \"content-digest\" \"signature\";req);created={};keyid=\"{}\";alg=\"ed25519\"",
+                                         created, *kid);
+  const std::string base = fmt::format("\"@status\": 200\n\"content-digest\": {}\n\"signature\";req: {}\n\"@signature-params\": {}",
+                                       digest, r.HeaderValue("Signature"), params);
+  auto signature = signer.Sign(base);
+  if (!signature.ok()) return http::ErrorResponse(signature.error(), r.request_id);
+  res.SetHeader("Content-Digest", digest);
+  res.SetHeader("Signature-Input", "sig1=" + params);
+  res.SetHeader("Signature", "sig1=:" + Base64Encode(signature->bytes) + ":");
+  res.SetHeader("Cache-Control", "no-store");
+  res.audit_subjects = std::move(subjects);
+  return res;
+}
+
+}  // namespace
+
+Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::RegistryService& registries,
+                 Signer& signer) {
+  ExchangeService* x = &exchange;
+  registries::RegistryService* regs = &registries;
+  Signer* sign = &signer;
+  DZONG_TRY(router.Add({"POST", "/api/v1/agreements", "agreements.manage", "exchange.agreement_request",
+                        [x](const Request& r, const http::PathParams&) { return RequestAgreement(*x, r); },
+                        "ask a custodian for access to a registry"}));
+  DZONG_TRY(router.Add({"GET", "/api/v1/agreements", "agreements.manage", "exchange.agreements_list",
+                        [x](const Request& r, const http::PathParams&) {
+                          if (!r.principal.organisation) {
+                            return http::ErrorResponse(Error(dzong::errc::kForbidden, "you belong to no organisation"),
+                                                       r.request_id);
+                          }
+                          auto list = x->ForOrganisation(*r.principal.organisation);
+                          if (!list.ok()) return http::ErrorResponse(list.error(), r.request_id);
+                          json items = json::array();
+                          for (const auto& a : *list) items.push_back(AgreementJson(a));
+                          return Json(200, {{"items", std::move(items)}});
+                        },
+                        "the agreements of my organisation, as consumer or custodian"}));
+  DZONG_TRY(router.Add({"POST", "/api/v1/agreements/{id}/decision", "agreements.manage", "exchange.agreement_decide",
+                        [x](const Request& r, const http::PathParams& p) { return DecideAgreement(*x, r, p.at("id")); },
+                        "approve, refuse or revoke an agreement (the custodian)"}));
+  DZONG_TRY(router.Add({"GET", "/exchange/v1/registries/{code}/records/{key}", "exchange.read", "exchange.read",
+                        [x, regs, sign](const Request& r, const http::PathParams& p) {
+                          return ExchangeRead(*x, *regs, *sign, r, p.at("code"), p.at("key"));
+                        },
+                        "read a record's agreed fields (signed agency systems)"}));
+  return {};
+}
+
+}  // namespace dzong::exchange

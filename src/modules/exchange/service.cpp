@@ -1,0 +1,238 @@
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "modules/exchange/exchange.h"
+#include "modules/registries/registries.h"
+
+namespace dzong {
+std::span<const EmbeddedFile> ExchangeMigrationFiles();
+}
+
+namespace dzong::exchange {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kColumns[] =
+    "a.id, a.consumer, a.subsystem, a.registry, a.fields, a.purpose_code, a.purpose_text, a.legal_basis, "
+    "a.legal_reference, a.valid_from, a.valid_to, a.status, a.requested_by, a.requested_at, a.decided_by, "
+    "a.decided_at, a.decision_note, r.custodian";
+
+Agreement FromRow(const db::Row& r) {
+  Agreement a;
+  a.id = r.Int(0);
+  a.consumer = r.Text(1);
+  a.subsystem = r.Text(2);
+  a.registry = r.Text(3);
+  a.fields = json::parse(r.Text(4)).get<std::vector<std::string>>();
+  a.purpose_code = r.Text(5);
+  a.purpose_text = r.Text(6);
+  a.legal_basis = r.Text(7);
+  a.legal_reference = r.Text(8);
+  a.valid_from = r.Text(9);
+  a.valid_to = r.Text(10);
+  a.status = r.Text(11);
+  a.requested_by = r.Text(12);
+  a.requested_at = r.Text(13);
+  a.decided_by = r.OptText(14);
+  a.decided_at = r.OptText(15);
+  a.decision_note = r.OptText(16);
+  a.custodian = r.Text(17);
+  return a;
+}
+
+std::string Select(const std::string& where) {
+  return std::string("SELECT ") + kColumns + " FROM agreements a JOIN registries r ON r.code = a.registry WHERE " + where;
+}
+
+bool PurposeCode(const std::string& code) {
+  return !code.empty() && code.size() <= 40 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
+}
+
+}  // namespace
+
+std::span<const EmbeddedFile> Migrations() { return ExchangeMigrationFiles(); }
+
+ExchangeService::ExchangeService(db::Database& db, const Clock& clock, registries::RegistryService& registries)
+    : db_(db), clock_(clock), registries_(registries) {}
+
+Result<Agreement> ExchangeService::Request(Agreement a, const audit::Actor& actor) {
+  std::vector<FieldError> errors;
+  auto registry = registries_.Get(a.registry);
+  if (!registry.ok()) {
+    errors.push_back({"registry", "exists", fmt::format("there is no registry {}", a.registry)});
+  } else {
+    if (a.fields.empty()) errors.push_back({"fields", "required", "fields must name at least one field"});
+    for (const auto& f : a.fields) {
+      const bool known = std::any_of(registry->fields.begin(), registry->fields.end(),
+                                     [&](const registries::FieldSpec& s) { return s.name == f; });
+      if (!known) errors.push_back({"fields", "exists", fmt::format("{} is not a field of {}", f, a.registry)});
+    }
+  }
+  const std::string prefix = fmt::format("BT/GOV/{}/", a.consumer);
+  if (!a.subsystem.starts_with(prefix) || a.subsystem.size() == prefix.size()) {
+    errors.push_back({"subsystem", "pattern", fmt::format("subsystem must be one of your systems, {}<NAME>", prefix)});
+  }
+  if (!PurposeCode(a.purpose_code)) {
+    errors.push_back({"purpose_code", "pattern", "purpose_code must be 1 to 40 letters, digits, '-', '_' or '.'"});
+  }
+  if (a.purpose_text.empty() || a.purpose_text.size() > 500) {
+    errors.push_back({"purpose_text", "length", "purpose_text must say why, in 1 to 500 characters"});
+  }
+  if (a.legal_basis != "law" && a.legal_basis != "consent" && a.legal_basis != "public_task") {
+    errors.push_back({"legal_basis", "one_of", "legal_basis must be one of: law, consent, public_task"});
+  }
+  if (a.legal_reference.empty() || a.legal_reference.size() > 300) {
+    errors.push_back({"legal_reference", "length", "legal_reference must name the law, consent scheme or task"});
+  }
+  if (a.valid_from.size() < 10 || a.valid_to.size() < 10) {
+    errors.push_back({"valid_to", "date", "valid_from and valid_to must be dates such as 2026-12-01"});
+  } else if (a.valid_to <= a.valid_from) {
+    errors.push_back({"valid_to", "after", "valid_to must come after valid_from"});
+  }
+  if (!errors.empty()) {
+    const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
+    return Error(dzong::errc::kValidation, message, std::move(errors));
+  }
+  a.status = "requested";
+  a.requested_by = actor.id;
+  a.requested_at = FormatUtc(clock_.Now());
+  a.custodian = registry->custodian;
+  return db_.WriteValue<Agreement>([&](db::Connection& c) -> Result<Agreement> {
+    const db::Value row[] = {a.consumer,     a.subsystem,       a.registry,   json(a.fields).dump(),
+                             a.purpose_code, a.purpose_text,    a.legal_basis, a.legal_reference,
+                             a.valid_from,   a.valid_to,        a.requested_by, a.requested_at};
+    DZONG_ASSIGN_OR_RETURN(
+        db::Rows id, c.Query("INSERT INTO agreements (consumer, subsystem, registry, fields, purpose_code, purpose_text, "
+                             "legal_basis, legal_reference, valid_from, valid_to, status, requested_by, requested_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?) RETURNING id",
+                             row));
+    a.id = id.at(0).Int(0);
+    DZONG_TRY(audit::AppendWithCall(c,
+                                    audit::For(actor, "exchange.agreement_requested", "agreement", std::to_string(a.id),
+                                               json({{"registry", a.registry}, {"fields", a.fields},
+                                                     {"purpose", a.purpose_code}, {"custodian", a.custodian}})
+                                                   .dump()),
+                                    actor, 201, clock_));
+    return a;
+  });
+}
+
+Result<Agreement> ExchangeService::Get(std::int64_t id) {
+  return db_.ReadValue<Agreement>([&](db::Connection& c) -> Result<Agreement> {
+    const db::Value key[] = {id};
+    DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query(Select("a.id = ?"), key));
+    if (rows.empty()) return Error(errc::kAgreementNotFound, fmt::format("there is no agreement {}", id));
+    return FromRow(rows[0]);
+  });
+}
+
+Result<std::vector<Agreement>> ExchangeService::ForOrganisation(const std::string& organisation) {
+  return db_.ReadValue<std::vector<Agreement>>([&](db::Connection& c) -> Result<std::vector<Agreement>> {
+    const db::Value org[] = {organisation, organisation};
+    DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query(Select("a.consumer = ? OR r.custodian = ?") + " ORDER BY a.id DESC", org));
+    std::vector<Agreement> out;
+    for (const auto& r : rows) out.push_back(FromRow(r));
+    return out;
+  });
+}
+
+Result<Agreement> ExchangeService::Decide(std::int64_t id, const std::string& decision, const std::string& note,
+                                          const audit::Actor& actor) {
+  if (decision != "approve" && decision != "refuse" && decision != "revoke") {
+    return Error(dzong::errc::kValidation, "decision must be one of: approve, refuse, revoke",
+                 {{"decision", "one_of", "decision must be one of: approve, refuse, revoke"}});
+  }
+  if (note.size() > 500) {
+    return Error(dzong::errc::kValidation, "note is too long", {{"note", "length", "note must be at most 500 characters"}});
+  }
+  return db_.WriteValue<Agreement>([&](db::Connection& c) -> Result<Agreement> {
+    const db::Value key[] = {id};
+    DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query(Select("a.id = ?"), key));
+    if (rows.empty()) return Error(errc::kAgreementNotFound, fmt::format("there is no agreement {}", id));
+    Agreement a = FromRow(rows[0]);
+    if (!actor.organisation || *actor.organisation != a.custodian) {
+      return Error(errc::kNotCustodian, fmt::format("only {}, the custodian of {}, decides this agreement", a.custodian,
+                                                    a.registry));
+    }
+    const std::string from = a.status;
+    const bool allowed = (decision == "revoke") ? from == "approved" : from == "requested";
+    if (!allowed) {
+      return Error(errc::kAlreadyDecided, fmt::format("agreement {} is {}; it cannot be {}d", id, from, decision));
+    }
+    a.status = decision == "approve" ? "approved" : decision == "refuse" ? "refused" : "revoked";
+    a.decided_by = actor.id;
+    a.decided_at = FormatUtc(clock_.Now());
+    a.decision_note = note;
+    const db::Value update[] = {a.status, *a.decided_by, *a.decided_at, note, id, from};
+    DZONG_ASSIGN_OR_RETURN(std::int64_t changed,
+                           c.Execute("UPDATE agreements SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? "
+                                     "WHERE id = ? AND status = ?",
+                                     update));
+    if (changed != 1) return Error(dzong::errc::kConflict, "the agreement was decided at the same time; read it again");
+    DZONG_TRY(audit::AppendWithCall(c,
+                                    audit::For(actor, "exchange.agreement_" + a.status, "agreement", std::to_string(id),
+                                               json({{"from", from}, {"note", note}, {"consumer", a.consumer}}).dump()),
+                                    actor, 200, clock_));
+    return a;
+  });
+}
+
+Result<Agreement> ExchangeService::Authorise(const std::string& subsystem, const std::string& registry,
+                                             const std::string& purpose) {
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([&](db::Connection& c) {
+                           const db::Value key[] = {subsystem, registry};
+                           return c.Query(Select("a.subsystem = ? AND a.registry = ?") + " ORDER BY a.id DESC", key);
+                         }));
+  const std::string now = FormatUtc(clock_.Now());
+  std::optional<Agreement> expired, revoked, other_purpose;
+  for (const auto& row : rows) {
+    Agreement a = FromRow(row);
+    if (a.purpose_code != purpose) {
+      if (a.status == "approved") other_purpose = a;
+      continue;
+    }
+    if (a.status == "revoked") {
+      revoked = a;
+      continue;
+    }
+    if (a.status != "approved") continue;
+    if (now < a.valid_from || now >= a.valid_to) {
+      expired = a;
+      continue;
+    }
+    return a;
+  }
+  if (revoked) {
+    return Error(errc::kAgreementRevoked,
+                 fmt::format("agreement {} for {} was revoked by {}", revoked->id, purpose, revoked->custodian));
+  }
+  if (expired) {
+    return Error(errc::kAgreementExpired,
+                 fmt::format("agreement {} is valid from {} to {}, not now", expired->id, expired->valid_from,
+                             expired->valid_to));
+  }
+  if (other_purpose) {
+    return Error(errc::kWrongPurpose,
+                 fmt::format("{} may read {} for {} (agreement {}), not for {}", subsystem, registry,
+                             other_purpose->purpose_code, other_purpose->id, purpose));
+  }
+  return Error(errc::kNoAgreement, fmt::format("{} has no approved agreement to read {}", subsystem, registry));
+}
+
+Status ExchangeService::UseNonce(const std::string& nonce, const std::string& client) {
+  return db_.Write([&](db::Connection& c) -> Status {
+    const db::Value row[] = {nonce, client, FormatUtc(clock_.Now())};
+    DZONG_ASSIGN_OR_RETURN(std::int64_t added,
+                           c.Execute("INSERT INTO exchange_nonces (nonce, client, seen_at) VALUES (?, ?, ?) "
+                                     "ON CONFLICT DO NOTHING",
+                                     row));
+    if (added == 0) return Error(errc::kReplayed, "this signed request was already answered: sign each request anew");
+    return {};
+  });
+}
+
+}  // namespace dzong::exchange

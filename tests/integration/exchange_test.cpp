@@ -1,0 +1,216 @@
+// The exchange on the engine under test: an agency asks, the custodian
+// decides, and the agency's system reads the agreed fields with a signed
+// request; every way of being refused is refused with its code, and every
+// answered read is recorded with the person it concerns.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/crypto.h"
+#include "main/app.h"
+#include "modules/identity/identity.h"
+#include "modules/identity/message_signature.h"
+#include "modules/registries/registries.h"
+#include "support/test_server.h"
+
+namespace dzong::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kSystem[] = "BT/GOV/MOH/EPIS";
+constexpr char kPerson[] = "11410012345";
+constexpr char kRecordPath[] = "/exchange/v1/registries/population/records/11410012345";
+
+class ExchangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    audit::Actor seeder;
+    seeder.id = "seed";
+    ASSERT_TRUE(server_.app().Registries().SeedPopulation(30, 3, true, seeder).ok());
+    auto client = server_.Client();
+    // The Ministry of Health: an administrator and a system on the exchange.
+    auto admin = client->Send("POST", "/api/v1/accounts",
+                              json{{"kind", "official"}, {"username", "moh.admin"}, {"display_name", "Dawa Zangmo"},
+                                   {"organisation", "MOH"}, {"password", "Health-Admin-2026-x"}}.dump(),
+                              Operator());
+    ASSERT_EQ(admin.status, 201) << admin.body;
+    const std::int64_t admin_id = json::parse(admin.body)["id"];
+    ASSERT_EQ(client->Send("POST", fmt::format("/api/v1/accounts/{}/grants", admin_id),
+                           json{{"role", "agency_administrator"}}.dump(), Operator()).status, 201);
+    moh_ = server_.app().Identity().CreateToken(admin_id, "t", "agreements.manage", std::chrono::hours(1)).value();
+    auto system = client->Send("POST", "/api/v1/accounts",
+                               json{{"kind", "system"}, {"username", kSystem}, {"display_name", "Health information system"},
+                                    {"organisation", "MOH"}, {"public_key", Base64Encode(keys_.public_key)}}.dump(),
+                               Operator());
+    ASSERT_EQ(system.status, 201) << system.body;
+    ASSERT_EQ(client->Send("POST", fmt::format("/api/v1/accounts/{}/grants", json::parse(system.body)["id"].get<std::int64_t>()),
+                           json{{"role", "exchange_client"}}.dump(), Operator()).status, 201);
+    // The custodian's administrator: the demo DCRC agency administrator.
+    const auto dcrc = server_.app().Identity().ListAccounts(std::string("DCRC"));
+    for (const auto& a : *dcrc) {
+      if (a.username == "karma.dorji") {
+        dcrc_ = server_.app().Identity().CreateToken(a.id, "t", "agreements.manage", std::chrono::hours(1)).value();
+      }
+    }
+  }
+
+  static std::vector<std::pair<std::string, std::string>> Bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}};
+  }
+
+  json Ask(const std::string& purpose, const std::string& from, const std::string& to) {
+    auto r = server_.Client()->Send("POST", "/api/v1/agreements",
+                                    json{{"subsystem", kSystem}, {"registry", "population"},
+                                         {"fields", {"cid", "given_name", "date_of_birth"}}, {"purpose_code", purpose},
+                                         {"purpose_text", "Registering patients with their registered identity"},
+                                         {"legal_basis", "law"}, {"legal_reference", "Medical and Health Council Act"},
+                                         {"valid_from", from}, {"valid_to", to}}.dump(),
+                                    Bearer(moh_));
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body);
+  }
+
+  int Decide(std::int64_t id, const std::string& decision, const std::string& token) {
+    return server_.Client()->Send("POST", fmt::format("/api/v1/agreements/{}/decision", id),
+                                  json{{"decision", decision}, {"note", "as agreed"}}.dump(), Bearer(token)).status;
+  }
+
+  /// A signed exchange request, as the system makes it: a fresh nonce unless one is given.
+  std::vector<std::pair<std::string, std::string>> Signed(const std::string& path, const std::string& purpose,
+                                                          std::string nonce = "") {
+    if (nonce.empty()) nonce = RandomHex(16);
+    const auto created =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::string params = fmt::format("(\"@method\" \"@path\" \"x-purpose\");created={};keyid=\"{}\";alg=\"ed25519\";nonce=\"{}\"",
+                                           created, kSystem, nonce);
+    const std::string base = fmt::format("\"@method\": GET\n\"@path\": {}\n\"x-purpose\": {}\n\"@signature-params\": {}",
+                                         path, purpose, params);
+    return {{"X-Purpose", purpose},
+            {"X-Road-Issue", "MOH-2026-001234"},
+            {"Signature-Input", "sig1=" + params},
+            {"Signature", "sig1=:" + Base64Encode(Ed25519Sign(keys_.secret_key, base)) + ":"}};
+  }
+
+  std::string Code(const HttpResponse& r) { return json::parse(r.body).value("code", ""); }
+
+  std::int64_t Count(const std::string& where) {
+    return server_.app()
+        .Database()
+        .ReadValue<std::int64_t>([&](db::Connection& c) -> Result<std::int64_t> {
+          DZONG_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT COUNT(*) FROM audit_events WHERE " + where));
+          return rows.at(0).Int(0);
+        })
+        .value();
+  }
+
+  TestServer server_;
+  KeyPair keys_ = Ed25519KeyPair();
+  std::string moh_, dcrc_;
+};
+
+TEST_F(ExchangeTest, AnApprovedAgreementLetsTheSystemReadOnlyTheAgreedFields) {
+  auto client = server_.Client();
+  const json agreement = Ask("HEALTH-REG", "2026-01-01", "2030-01-01");
+  EXPECT_EQ(agreement["status"], "requested");
+  EXPECT_EQ(agreement["custodian"], "DCRC");
+  // Not yet approved: no agreement.
+  EXPECT_EQ(Code(client->Get(kRecordPath, Signed(kRecordPath, "HEALTH-REG"))), "exchange.no_agreement");
+  // Only the custodian decides.
+  EXPECT_EQ(Decide(agreement["id"], "approve", moh_), 403);
+  EXPECT_EQ(Decide(agreement["id"], "approve", dcrc_), 200);
+  EXPECT_EQ(Decide(agreement["id"], "approve", dcrc_), 409);
+
+  const auto headers = Signed(kRecordPath, "HEALTH-REG");
+  auto read = client->Get(kRecordPath, headers);
+  ASSERT_EQ(read.status, 200) << read.body;
+  const json body = json::parse(read.body);
+  EXPECT_EQ(body["data"], (json{{"cid", kPerson}, {"given_name", "Sonam Choden"}, {"date_of_birth", "1994-03-12"}}));
+  EXPECT_EQ(body["agreement"], agreement["id"]);
+
+  // The answer is signed by the platform over its status, its digest and the request's signature.
+  const std::string input = read.Header("signature-input");
+  const std::string signature = read.Header("signature");
+  ASSERT_TRUE(input.starts_with("sig1=(\"@status\" \"content-digest\" \"signature\";req)")) << input;
+  EXPECT_EQ(read.Header("content-digest"), identity::ContentDigest(read.body));
+  const std::string kid = input.substr(input.find("keyid=\"") + 7, input.find('"', input.find("keyid=\"") + 7) - input.find("keyid=\"") - 7);
+  const auto jwks = KeysFromJwks(client->Get("/.well-known/dzong-keys.json").body);
+  ASSERT_TRUE(jwks.ok());
+  std::string public_key;
+  for (const auto& k : *jwks) {
+    if (k.kid == kid) public_key = k.key;
+  }
+  const std::string request_signature = headers.back().second;
+  const std::string base = fmt::format("\"@status\": 200\n\"content-digest\": {}\n\"signature\";req: {}\n\"@signature-params\": {}",
+                                       read.Header("content-digest"), request_signature, input.substr(5));
+  EXPECT_TRUE(Ed25519Verify(public_key, base, *Base64Decode(signature.substr(6, signature.size() - 7))));
+
+  // The read is in the audit log with the person, the purpose and the case.
+  EXPECT_EQ(Count("action = 'exchange.read' AND outcome = 'allowed' AND subject = '11410012345' AND "
+                  "actor = 'BT/GOV/MOH/EPIS' AND purpose = 'HEALTH-REG / MOH-2026-001234'"),
+            1);
+
+  // The same signed request again is a replay.
+  auto again = client->Get(kRecordPath, headers);
+  EXPECT_EQ(again.status, 401);
+  EXPECT_EQ(Code(again), "exchange.replayed");
+}
+
+TEST_F(ExchangeTest, EveryRefusalHasItsCodeAndIsRecorded) {
+  auto client = server_.Client();
+  const json agreement = Ask("HEALTH-REG", "2026-01-01", "2030-01-01");
+  ASSERT_EQ(Decide(agreement["id"], "approve", dcrc_), 200);
+  const json old = Ask("OLD-STUDY", "2020-01-01", "2021-01-01");
+  ASSERT_EQ(Decide(old["id"], "approve", dcrc_), 200);
+
+  // Another purpose than the agreement's.
+  EXPECT_EQ(Code(client->Get(kRecordPath, Signed(kRecordPath, "TAX-AUDIT"))), "exchange.wrong_purpose");
+  // An agreement whose period is over.
+  EXPECT_EQ(Code(client->Get(kRecordPath, Signed(kRecordPath, "OLD-STUDY"))), "exchange.agreement_expired");
+  // A signature that does not match the request.
+  auto forged = Signed(kRecordPath, "HEALTH-REG");
+  forged[0].second = "HEALTH-REG-2";  // X-Purpose changed after signing
+  EXPECT_EQ(client->Get(kRecordPath, forged).status, 401);
+  // Not signed at all: the operator's bearer token does not open the exchange.
+  auto bearer = client->Get(kRecordPath, {{"Authorization", std::string("Bearer ") + kOperatorToken}, {"X-Purpose", "HEALTH-REG"}});
+  EXPECT_EQ(bearer.status, 403);
+  EXPECT_EQ(Code(bearer), "exchange.not_signed");
+  // Revoked by the custodian: refused from the next request on.
+  ASSERT_EQ(client->Get(kRecordPath, Signed(kRecordPath, "HEALTH-REG")).status, 200);
+  ASSERT_EQ(Decide(agreement["id"], "revoke", dcrc_), 200);
+  EXPECT_EQ(Code(client->Get(kRecordPath, Signed(kRecordPath, "HEALTH-REG"))), "exchange.agreement_revoked");
+
+  // Each refusal is in the audit log as denied.
+  EXPECT_GE(Count("action = 'exchange.read' AND outcome = 'denied'"), 5);
+  // Each decision too, in both organisations' view of the agreement.
+  EXPECT_EQ(Count("action = 'exchange.agreement_revoked' AND actor_organisation = 'DCRC'"), 1);
+  const auto mine = json::parse(client->Get("/api/v1/agreements", Bearer(moh_)).body)["items"];
+  const auto theirs = json::parse(client->Get("/api/v1/agreements", Bearer(dcrc_)).body)["items"];
+  EXPECT_EQ(mine.size(), 2U);
+  EXPECT_EQ(theirs.size(), 2U);
+  EXPECT_EQ(mine[1]["status"], "revoked");
+}
+
+TEST_F(ExchangeTest, AnAgreementRequestNamesEveryFaultAndChangesNothing) {
+  auto r = server_.Client()->Send("POST", "/api/v1/agreements",
+                                  json{{"subsystem", "BT/GOV/DCRC/CENSUS"}, {"registry", "population"},
+                                       {"fields", {"cid", "blood_group"}}, {"purpose_code", "bad purpose!"},
+                                       {"purpose_text", "x"}, {"legal_basis", "convenience"},
+                                       {"legal_reference", "none"}, {"valid_from", "2027-01-01"},
+                                       {"valid_to", "2026-01-01"}}.dump(),
+                                  Bearer(moh_));
+  ASSERT_EQ(r.status, 422) << r.body;
+  std::set<std::string> faults;
+  const json body = json::parse(r.body);
+  for (const auto& f : body["fields"]) faults.insert(f["field"].get<std::string>() + ":" + f["rule"].get<std::string>());
+  EXPECT_EQ(faults, (std::set<std::string>{"fields:exists", "subsystem:pattern", "purpose_code:pattern",
+                                           "legal_basis:one_of", "valid_to:after"}));
+  EXPECT_EQ(json::parse(server_.Client()->Get("/api/v1/agreements", Bearer(moh_)).body)["items"].size(), 0U);
+}
+
+}  // namespace
+}  // namespace dzong::testing
