@@ -60,6 +60,8 @@ constexpr ErrorStatus kTable[] = {
     {"exchange.replayed", 401},
     {"exchange.not_custodian", 403},
     {"exchange.already_decided", 409},
+    {"exchange.no_consent", 403},
+    {"exchange.consent_not_found", 404},
 };
 
 }  // namespace

@@ -116,7 +116,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->identity = std::make_unique<identity::IdentityService>(*p->db, p->clock, policy);
   p->keys = std::make_unique<keys::KeyRing>(*p->db, p->clock, config.key_encryption_key);
   p->registries = std::make_unique<registries::RegistryService>(*p->db, p->clock);
-  p->exchange = std::make_unique<exchange::ExchangeService>(*p->db, p->clock, *p->registries);
+  p->exchange = std::make_unique<exchange::ExchangeService>(*p->db, p->clock, *p->registries, *p->keys);
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));

@@ -63,12 +63,13 @@ class ExchangeTest : public ::testing::Test {
     return {{"Authorization", "Bearer " + token}};
   }
 
-  json Ask(const std::string& purpose, const std::string& from, const std::string& to) {
+  json Ask(const std::string& purpose, const std::string& from, const std::string& to,
+           const std::string& basis = "law") {
     auto r = server_.Client()->Send("POST", "/api/v1/agreements",
                                     json{{"subsystem", kSystem}, {"registry", "population"},
                                          {"fields", {"cid", "given_name", "date_of_birth"}}, {"purpose_code", purpose},
                                          {"purpose_text", "Registering patients with their registered identity"},
-                                         {"legal_basis", "law"}, {"legal_reference", "Medical and Health Council Act"},
+                                         {"legal_basis", basis}, {"legal_reference", "Medical and Health Council Act"},
                                          {"valid_from", from}, {"valid_to", to}}.dump(),
                                     Bearer(moh_));
     EXPECT_EQ(r.status, 201) << r.body;
@@ -210,6 +211,50 @@ TEST_F(ExchangeTest, AnAgreementRequestNamesEveryFaultAndChangesNothing) {
   EXPECT_EQ(faults, (std::set<std::string>{"fields:exists", "subsystem:pattern", "purpose_code:pattern",
                                            "legal_basis:one_of", "valid_to:after"}));
   EXPECT_EQ(json::parse(server_.Client()->Get("/api/v1/agreements", Bearer(moh_)).body)["items"].size(), 0U);
+}
+
+TEST_F(ExchangeTest, WhereTheAgreementRestsOnConsentOnlyAnActiveConsentOpensTheRecord) {
+  auto client = server_.Client();
+  const json agreement = Ask("INSURANCE", "2026-01-01", "2030-01-01", "consent");
+  ASSERT_EQ(Decide(agreement["id"], "approve", dcrc_), 200);
+  EXPECT_EQ(Code(client->Get(kRecordPath, Signed(kRecordPath, "INSURANCE"))), "exchange.no_consent");
+
+  // Sonam gives consent, for the fields the agreement names.
+  std::int64_t sonam = 0;
+  const auto accounts = server_.app().Identity().ListAccounts(std::nullopt);
+  for (const auto& a : *accounts) {
+    if (a.username == kPerson) sonam = a.id;
+  }
+  const std::string token = server_.app().Identity().CreateToken(sonam, "t", "consent.self", std::chrono::hours(1)).value();
+  auto bad = client->Send("POST", "/api/v1/me/consents",
+                          json{{"consumer", "MOH"}, {"registry", "population"}, {"purpose_code", "INSURANCE"},
+                               {"fields", {"cid", "blood_group"}}, {"valid_to", "2020-01-01"}}.dump(),
+                          Bearer(token));
+  EXPECT_EQ(bad.status, 422);
+  auto given = client->Send("POST", "/api/v1/me/consents",
+                            json{{"consumer", "MOH"}, {"registry", "population"}, {"purpose_code", "INSURANCE"},
+                                 {"fields", {"cid", "given_name", "date_of_birth"}}, {"valid_to", "2029-12-31"}}.dump(),
+                            Bearer(token));
+  ASSERT_EQ(given.status, 201) << given.body;
+  const json consent = json::parse(given.body);
+  EXPECT_EQ(consent["status"], "active");
+  // The artefact is signed by the platform with a published key.
+  const auto keys = KeysFromJwks(client->Get("/.well-known/dzong-keys.json").body);
+  Signature signature{consent["kid"], *Base64UrlDecode(consent["signature"].get<std::string>())};
+  EXPECT_EQ(CheckSignature(*keys, signature, consent["artefact"].get<std::string>(), consent["given_at"].get<std::string>()),
+            SignatureCheck::kValid);
+
+  EXPECT_EQ(client->Get(kRecordPath, Signed(kRecordPath, "INSURANCE")).status, 200);
+  // Revoked: the next request is refused.
+  auto revoked = client->Send("POST", fmt::format("/api/v1/me/consents/{}/revoke", consent["id"].get<std::int64_t>()), "",
+                              Bearer(token));
+  ASSERT_EQ(revoked.status, 200);
+  EXPECT_EQ(json::parse(revoked.body)["status"], "revoked");
+  EXPECT_EQ(Code(client->Get(kRecordPath, Signed(kRecordPath, "INSURANCE"))), "exchange.no_consent");
+  // Her list shows it, revoked; nobody else can revoke it.
+  const json mine = json::parse(client->Get("/api/v1/me/consents", Bearer(token)).body);
+  ASSERT_EQ(mine["items"].size(), 1U);
+  EXPECT_EQ(mine["items"][0]["status"], "revoked");
 }
 
 }  // namespace

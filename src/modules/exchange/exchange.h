@@ -37,6 +37,8 @@ inline constexpr char kReplayed[] = "exchange.replayed";
 inline constexpr char kNotCustodian[] = "exchange.not_custodian";
 inline constexpr char kNotConsumer[] = "exchange.not_consumer";
 inline constexpr char kAlreadyDecided[] = "exchange.already_decided";
+inline constexpr char kNoConsent[] = "exchange.no_consent";
+inline constexpr char kConsentNotFound[] = "exchange.consent_not_found";
 }  // namespace errc
 
 struct Agreement {
@@ -60,9 +62,30 @@ struct Agreement {
   std::string custodian;  ///< the registry's custodian
 };
 
+/// A citizen's consent, as given: the artefact is the signed JSON text.
+struct Consent {
+  std::int64_t id = 0;
+  std::string subject;  ///< the citizen's CID
+  std::string consumer;
+  std::string registry;
+  std::string purpose_code;
+  std::vector<std::string> fields;
+  std::string valid_from;
+  std::string valid_to;
+  std::string artefact;   ///< canonical JSON of the above, as signed
+  std::string kid;
+  std::string signature;  ///< base64url Ed25519 over the artefact
+  std::string given_at;
+  std::optional<std::string> revoked_at;
+  std::string Status(const std::string& now) const {
+    if (revoked_at) return "revoked";
+    return now >= valid_to ? "expired" : "active";
+  }
+};
+
 class ExchangeService {
  public:
-  ExchangeService(db::Database& db, const Clock& clock, registries::RegistryService& registries);
+  ExchangeService(db::Database& db, const Clock& clock, registries::RegistryService& registries, Signer& signer);
 
   /// A consumer organisation asks for access. Errors: request.invalid (each
   /// field and rule), registries.not_found.
@@ -82,10 +105,23 @@ class ExchangeService {
   /// Records a signature nonce; exchange.replayed when it was seen before.
   Status UseNonce(const std::string& nonce, const std::string& client);
 
+  /// A citizen gives consent: a new artefact, signed by the platform.
+  /// Errors: request.invalid (each field and rule).
+  Result<Consent> GiveConsent(Consent input, const audit::Actor& actor);
+  /// The citizen's consents, newest first.
+  Result<std::vector<Consent>> Consents(const std::string& subject);
+  /// Revokes one of the citizen's own consents; it stops the next request.
+  /// Errors: exchange.consent_not_found.
+  Result<Consent> RevokeConsent(const std::string& subject, std::int64_t id, const audit::Actor& actor);
+  /// An active consent of `subject` covering this agreement's fields and
+  /// purpose now. Errors: exchange.no_consent.
+  Status RequireConsent(const Agreement& agreement, const std::string& subject);
+
  private:
   db::Database& db_;
   const Clock& clock_;
   registries::RegistryService& registries_;
+  Signer& signer_;
 };
 
 /// /api/v1/agreements (request, list, decide) and

@@ -151,6 +151,11 @@ Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& re
   if (Status used = exchange.UseNonce(nonce, r.principal.id); !used.ok()) {
     return http::ErrorResponse(used.error(), r.request_id);
   }
+  if (agreement->legal_basis == "consent" && code == "population") {
+    if (Status consented = exchange.RequireConsent(*agreement, key); !consented.ok()) {
+      return http::ErrorResponse(consented.error(), r.request_id);
+    }
+  }
   auto record = registries.GetRecord(code, key, std::nullopt);
   if (!record.ok()) return http::ErrorResponse(record.error(), r.request_id);
   auto registry = registries.Get(code);
@@ -196,6 +201,51 @@ Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& re
   return res;
 }
 
+json ConsentJson(const Consent& c, const std::string& now) {
+  return {{"id", c.id},
+          {"subject", c.subject},
+          {"consumer", c.consumer},
+          {"registry", c.registry},
+          {"purpose_code", c.purpose_code},
+          {"fields", c.fields},
+          {"valid_from", c.valid_from},
+          {"valid_to", c.valid_to},
+          {"status", c.Status(now)},
+          {"given_at", c.given_at},
+          {"revoked_at", c.revoked_at ? json(*c.revoked_at) : json()},
+          {"artefact", c.artefact},
+          {"kid", c.kid},
+          {"signature", c.signature}};
+}
+
+std::string Now() { return FormatUtc(std::chrono::system_clock::now()); }
+
+Response GiveConsent(ExchangeService& exchange, const Request& r) {
+  auto body = http::ParseJsonObject(r);
+  if (!body.ok()) return http::ErrorResponse(body.error(), r.request_id);
+  http::ObjectReader reader(*body, {"consumer", "registry", "purpose_code", "fields", "valid_to"});
+  Consent c;
+  c.subject = r.principal.id;
+  c.consumer = reader.RequiredString("consumer", 1, 64).value_or("");
+  c.registry = reader.RequiredString("registry", 1, 64).value_or("");
+  c.purpose_code = reader.RequiredString("purpose_code", 1, 40).value_or("");
+  const std::string to = reader.RequiredString("valid_to", 10, 10).value_or("");
+  if (body->contains("fields") && (*body)["fields"].is_array()) {
+    for (const auto& f : (*body)["fields"]) {
+      if (f.is_string()) c.fields.push_back(f.get<std::string>());
+    }
+  } else {
+    reader.Fail("fields", "required", "fields must be a list of the registry's field names");
+  }
+  const auto end = DayStart(to);
+  if (!to.empty() && !end) reader.Fail("valid_to", "date", "valid_to must be a date such as 2027-11-30");
+  if (Status s = reader.Finish(); !s.ok()) return http::ErrorResponse(s.error(), r.request_id);
+  c.valid_to = *end;
+  auto given = exchange.GiveConsent(std::move(c), audit::ActorOf(r));
+  if (!given.ok()) return http::ErrorResponse(given.error(), r.request_id);
+  return Json(201, ConsentJson(*given, Now()));
+}
+
 }  // namespace
 
 Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::RegistryService& registries,
@@ -222,6 +272,33 @@ Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::Re
   DZONG_TRY(router.Add({"POST", "/api/v1/agreements/{id}/decision", "agreements.manage", "exchange.agreement_decide",
                         [x](const Request& r, const http::PathParams& p) { return DecideAgreement(*x, r, p.at("id")); },
                         "approve, refuse or revoke an agreement (the custodian)"}));
+  DZONG_TRY(router.Add({"GET", "/api/v1/me/consents", "consent.self", "exchange.consents_list",
+                        [x](const Request& r, const http::PathParams&) {
+                          auto list = x->Consents(r.principal.id);
+                          if (!list.ok()) return http::ErrorResponse(list.error(), r.request_id);
+                          json items = json::array();
+                          const std::string now = Now();
+                          for (const auto& c : *list) items.push_back(ConsentJson(c, now));
+                          return Json(200, {{"items", std::move(items)}});
+                        },
+                        "my consents"}));
+  DZONG_TRY(router.Add({"POST", "/api/v1/me/consents", "consent.self", "exchange.consent_give",
+                        [x](const Request& r, const http::PathParams&) { return GiveConsent(*x, r); },
+                        "give consent to an organisation for a purpose"}));
+  DZONG_TRY(router.Add({"POST", "/api/v1/me/consents/{id}/revoke", "consent.self", "exchange.consent_revoke",
+                        [x](const Request& r, const http::PathParams& p) {
+                          std::int64_t id = 0;
+                          const std::string& text = p.at("id");
+                          auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+                          if (ec != std::errc() || end != text.data() + text.size()) {
+                            return http::ErrorResponse(Error(errc::kConsentNotFound, "there is no such consent"),
+                                                       r.request_id);
+                          }
+                          auto revoked = x->RevokeConsent(r.principal.id, id, audit::ActorOf(r));
+                          if (!revoked.ok()) return http::ErrorResponse(revoked.error(), r.request_id);
+                          return Json(200, ConsentJson(*revoked, Now()));
+                        },
+                        "revoke one of my consents"}));
   DZONG_TRY(router.Add({"GET", "/exchange/v1/registries/{code}/records/{key}", "exchange.read", "exchange.read",
                         [x, regs, sign](const Request& r, const http::PathParams& p) {
                           return ExchangeRead(*x, *regs, *sign, r, p.at("code"), p.at("key"));

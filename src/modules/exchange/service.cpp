@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/crypto.h"
 #include "modules/exchange/exchange.h"
 #include "modules/registries/registries.h"
 
@@ -52,12 +53,35 @@ bool PurposeCode(const std::string& code) {
          std::all_of(code.begin(), code.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
 }
 
+constexpr char kConsentColumns[] =
+    "id, subject, consumer, registry, purpose_code, fields, valid_from, valid_to, artefact, kid, signature, given_at, "
+    "revoked_at";
+
+Consent ConsentFromRow(const db::Row& r) {
+  Consent c;
+  c.id = r.Int(0);
+  c.subject = r.Text(1);
+  c.consumer = r.Text(2);
+  c.registry = r.Text(3);
+  c.purpose_code = r.Text(4);
+  c.fields = json::parse(r.Text(5)).get<std::vector<std::string>>();
+  c.valid_from = r.Text(6);
+  c.valid_to = r.Text(7);
+  c.artefact = r.Text(8);
+  c.kid = r.Text(9);
+  c.signature = r.Text(10);
+  c.given_at = r.Text(11);
+  c.revoked_at = r.OptText(12);
+  return c;
+}
+
 }  // namespace
 
 std::span<const EmbeddedFile> Migrations() { return ExchangeMigrationFiles(); }
 
-ExchangeService::ExchangeService(db::Database& db, const Clock& clock, registries::RegistryService& registries)
-    : db_(db), clock_(clock), registries_(registries) {}
+ExchangeService::ExchangeService(db::Database& db, const Clock& clock, registries::RegistryService& registries,
+                                 Signer& signer)
+    : db_(db), clock_(clock), registries_(registries), signer_(signer) {}
 
 Result<Agreement> ExchangeService::Request(Agreement a, const audit::Actor& actor) {
   std::vector<FieldError> errors;
@@ -233,6 +257,121 @@ Status ExchangeService::UseNonce(const std::string& nonce, const std::string& cl
     if (added == 0) return Error(errc::kReplayed, "this signed request was already answered: sign each request anew");
     return {};
   });
+}
+
+Result<Consent> ExchangeService::GiveConsent(Consent c, const audit::Actor& actor) {
+  std::vector<FieldError> errors;
+  auto registry = registries_.Get(c.registry);
+  if (!registry.ok()) {
+    errors.push_back({"registry", "exists", fmt::format("there is no registry {}", c.registry)});
+  } else {
+    if (c.fields.empty()) errors.push_back({"fields", "required", "fields must name at least one field"});
+    for (const auto& f : c.fields) {
+      const bool known = std::any_of(registry->fields.begin(), registry->fields.end(),
+                                     [&](const registries::FieldSpec& spec) { return spec.name == f; });
+      if (!known) errors.push_back({"fields", "exists", fmt::format("{} is not a field of {}", f, c.registry)});
+    }
+  }
+  if (!PurposeCode(c.purpose_code)) {
+    errors.push_back({"purpose_code", "pattern", "purpose_code must be 1 to 40 letters, digits, '-', '_' or '.'"});
+  }
+  c.given_at = FormatUtc(clock_.Now());
+  c.valid_from = c.given_at;
+  if (c.valid_to.size() < 10 || c.valid_to <= c.valid_from) {
+    errors.push_back({"valid_to", "after", "valid_to must be a date after today"});
+  }
+  if (!errors.empty()) {
+    const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
+    return Error(dzong::errc::kValidation, message, std::move(errors));
+  }
+  return db_.WriteValue<Consent>([&](db::Connection& conn) -> Result<Consent> {
+    const db::Value org[] = {c.consumer};
+    DZONG_ASSIGN_OR_RETURN(db::Rows found, conn.Query("SELECT 1 FROM organisations WHERE code = ?", org));
+    if (found.empty()) {
+      return Error(dzong::errc::kValidation, fmt::format("there is no organisation {}", c.consumer),
+                   {{"consumer", "exists", fmt::format("there is no organisation {}", c.consumer)}});
+    }
+    // The artefact: what was agreed, in a fixed order, signed as it stands.
+    c.artefact = json({{"type", "dzong-consent/1"},
+                       {"subject", c.subject},
+                       {"consumer", c.consumer},
+                       {"registry", c.registry},
+                       {"purpose_code", c.purpose_code},
+                       {"fields", c.fields},
+                       {"valid_from", c.valid_from},
+                       {"valid_to", c.valid_to},
+                       {"given_at", c.given_at}})
+                     .dump();
+    DZONG_ASSIGN_OR_RETURN(Signature signature, signer_.Sign(c.artefact));
+    c.kid = signature.kid;
+    c.signature = Base64UrlEncode(signature.bytes);
+    const db::Value row[] = {c.subject,    c.consumer, c.registry, c.purpose_code, json(c.fields).dump(),
+                             c.valid_from, c.valid_to, c.artefact, c.kid,          c.signature, c.given_at};
+    DZONG_ASSIGN_OR_RETURN(db::Rows id,
+                           conn.Query("INSERT INTO consents (subject, consumer, registry, purpose_code, fields, "
+                                      "valid_from, valid_to, artefact, kid, signature, given_at) VALUES (?, ?, ?, ?, "
+                                      "?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                      row));
+    c.id = id.at(0).Int(0);
+    audit::Event event = audit::For(actor, "exchange.consent_given", "consent", std::to_string(c.id),
+                                    json({{"consumer", c.consumer}, {"registry", c.registry},
+                                          {"purpose", c.purpose_code}, {"fields", c.fields}})
+                                        .dump());
+    event.subject = c.subject;
+    DZONG_TRY(audit::AppendWithCall(conn, event, actor, 201, clock_));
+    return c;
+  });
+}
+
+Result<std::vector<Consent>> ExchangeService::Consents(const std::string& subject) {
+  return db_.ReadValue<std::vector<Consent>>([&](db::Connection& c) -> Result<std::vector<Consent>> {
+    const db::Value who[] = {subject};
+    DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query(std::string("SELECT ") + kConsentColumns +
+                                                      " FROM consents WHERE subject = ? ORDER BY id DESC",
+                                                  who));
+    std::vector<Consent> out;
+    for (const auto& r : rows) out.push_back(ConsentFromRow(r));
+    return out;
+  });
+}
+
+Result<Consent> ExchangeService::RevokeConsent(const std::string& subject, std::int64_t id, const audit::Actor& actor) {
+  return db_.WriteValue<Consent>([&](db::Connection& c) -> Result<Consent> {
+    const db::Value key[] = {id, subject};
+    DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query(std::string("SELECT ") + kConsentColumns +
+                                                      " FROM consents WHERE id = ? AND subject = ?",
+                                                  key));
+    // Someone else's consent is as good as absent.
+    if (rows.empty()) return Error(errc::kConsentNotFound, fmt::format("you have no consent {}", id));
+    Consent consent = ConsentFromRow(rows[0]);
+    if (consent.revoked_at) return consent;
+    consent.revoked_at = FormatUtc(clock_.Now());
+    const db::Value update[] = {*consent.revoked_at, id};
+    DZONG_TRY(c.Execute("UPDATE consents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", update));
+    audit::Event event = audit::For(actor, "exchange.consent_revoked", "consent", std::to_string(id),
+                                    json({{"consumer", consent.consumer}, {"purpose", consent.purpose_code}}).dump());
+    event.subject = subject;
+    DZONG_TRY(audit::AppendWithCall(c, event, actor, 200, clock_));
+    return consent;
+  });
+}
+
+Status ExchangeService::RequireConsent(const Agreement& agreement, const std::string& subject) {
+  DZONG_ASSIGN_OR_RETURN(std::vector<Consent> consents, Consents(subject));
+  const std::string now = FormatUtc(clock_.Now());
+  for (const Consent& c : consents) {
+    if (c.consumer != agreement.consumer || c.registry != agreement.registry ||
+        c.purpose_code != agreement.purpose_code || c.Status(now) != "active" || now < c.valid_from) {
+      continue;
+    }
+    const bool covers = std::all_of(agreement.fields.begin(), agreement.fields.end(), [&](const std::string& f) {
+      return std::find(c.fields.begin(), c.fields.end(), f) != c.fields.end();
+    });
+    if (covers) return {};
+  }
+  return Error(errc::kNoConsent,
+               fmt::format("agreement {} rests on consent, and the person has given {} no active consent for {}",
+                           agreement.id, agreement.consumer, agreement.purpose_code));
 }
 
 }  // namespace dzong::exchange
