@@ -43,14 +43,14 @@ std::vector<std::vector<std::string>> CsvRecords(std::string_view text) {
   return out;
 }
 
-void AppendCsvRecord(std::string& out, const std::vector<std::string>& fields) {
+void AppendCsvRecord(std::string& out, const std::vector<std::string>& fields, bool for_people) {
   bool first = true;
   for (const std::string& field : fields) {
     if (!first) out += ',';
     first = false;
     std::string_view value = field;
     std::string guarded;
-    if (!value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
+    if (for_people && !value.empty() && (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@')) {
       guarded = "'" + field;
       value = guarded;
     }

@@ -14,8 +14,9 @@ std::vector<std::string> SplitCsvLine(std::string_view line);
 std::vector<std::vector<std::string>> CsvRecords(std::string_view text);
 
 /// Appends one CSV record (RFC 4180: quoted when needed, CRLF at the end).
-/// A field a spreadsheet would run as a formula (=, +, -, @ first) is
-/// prefixed with an apostrophe.
-void AppendCsvRecord(std::string& out, const std::vector<std::string>& fields);
+/// For files people open in a spreadsheet (`for_people`), a field it would
+/// run as a formula (=, +, -, @ first) is prefixed with an apostrophe; data
+/// exports meant to be read back keep every value as it is.
+void AppendCsvRecord(std::string& out, const std::vector<std::string>& fields, bool for_people = true);
 
 }  // namespace dzong

@@ -20,6 +20,7 @@
 #include "main/config.h"
 #include "modules/audit/audit.h"
 #include "modules/keys/keys.h"
+#include "modules/registries/registries.h"
 
 namespace {
 
@@ -179,6 +180,39 @@ int ArchiveCommand(dzong::App& app, const std::string& before_text) {
   return 0;
 }
 
+int ImportCommand(dzong::App& app, const std::string& registry, const std::string& file, std::string rejects_file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "dzong: import: cannot read %s\n", file.c_str());
+    return kExitFailure;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (rejects_file.empty()) rejects_file = file + ".rejects.csv";
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  dzong::audit::Actor actor;
+  actor.id = "import";
+  actor.role = "operator";
+  std::string rejects;
+  auto report = app.Registries().Import(registry, text.str(), rejects, actor, [terminal](std::int64_t rows) {
+    if (terminal) std::fprintf(stderr, "\rchecked %lld rows", static_cast<long long>(rows));
+  });
+  if (terminal) std::fprintf(stderr, "\n");
+  if (!report.ok()) {
+    std::fprintf(stderr, "dzong: import: %s\n", report.error().message.c_str());
+    for (const auto& f : report.error().fields) std::fprintf(stderr, "  %s: %s\n", f.field.c_str(), f.message.c_str());
+    return kExitFailure;
+  }
+  if (report->rejected > 0) {
+    std::ofstream(rejects_file, std::ios::binary) << rejects;
+  }
+  std::printf("import %s: %lld rows, %lld imported, %lld unchanged, %lld refused%s%s\n", registry.c_str(),
+              static_cast<long long>(report->rows), static_cast<long long>(report->imported),
+              static_cast<long long>(report->unchanged), static_cast<long long>(report->rejected), report->rejected > 0 ? "; see " : "",
+              report->rejected > 0 ? rejects_file.c_str() : "");
+  return report->rejected > 0 ? kExitBroken : 0;
+}
+
 int KeysCommand(dzong::App& app, const std::string& action, const std::string& kid) {
   dzong::audit::Actor actor;
   actor.id = "platform-operator";
@@ -249,6 +283,16 @@ int main(int argc, char** argv) {
   std::string before_text;
   archive_cmd->add_option("--before", before_text, "archive events before this UTC date (YYYY-MM-DD) instead");
   auto* checkpoint_cmd = audit_cmd->add_subcommand("checkpoint", "sign a checkpoint of the chain's head now");
+  auto* import_cmd = cli.add_subcommand("import", "import a registry's records from CSV (stewards' bulk load)");
+  std::string import_registry, import_file, rejects_file;
+  import_cmd->add_option("registry", import_registry, "the registry's code, e.g. population")->required();
+  import_cmd->add_option("file", import_file, "CSV with a header row of the registry's field names")->required();
+  import_cmd->add_option("--rejects", rejects_file, "where refused rows go (default: <file>.rejects.csv)");
+  auto* export_records = cli.add_subcommand("export", "export a registry's current records");
+  std::string export_registry, export_format = "csv", export_output;
+  export_records->add_option("registry", export_registry, "the registry's code")->required();
+  export_records->add_option("--format", export_format, "csv or ndjson")->check(CLI::IsMember({"csv", "ndjson"}));
+  export_records->add_option("-o,--output", export_output, "file to write (default: standard output)");
   auto* keys_cmd = cli.add_subcommand("keys", "the platform's signing keys");
   keys_cmd->require_subcommand(1);
   auto* keys_list = keys_cmd->add_subcommand("list", "list every key and its period");
@@ -302,6 +346,23 @@ int main(int argc, char** argv) {
     } else {
       std::printf("checkpoint at event %lld signed with key %s\n", static_cast<long long>(cp->seq),
                   cp->signature.kid.c_str());
+    }
+  } else if (*import_cmd) {
+    rc = ImportCommand(**app, import_registry, import_file, rejects_file);
+  } else if (*export_records) {
+    std::FILE* out = export_output.empty() ? stdout : std::fopen(export_output.c_str(), "wb");
+    if (!out) {
+      std::fprintf(stderr, "dzong: export: cannot write %s\n", export_output.c_str());
+      rc = kExitFailure;
+    } else {
+      auto written = (*app)->Registries().Export(export_registry, export_format, out);
+      if (out != stdout) std::fclose(out);
+      if (!written.ok()) {
+        std::fprintf(stderr, "dzong: export: %s\n", written.error().message.c_str());
+        rc = kExitFailure;
+      } else {
+        std::fprintf(stderr, "exported %lld records\n", static_cast<long long>(*written));
+      }
     }
   } else if (*keys_list || *keys_rotate || *keys_retire) {
     rc = KeysCommand(**app, *keys_rotate ? "rotate" : *keys_retire ? "retire" : "list", retire_kid);

@@ -3,11 +3,15 @@
 // custodian's stewards keeping records as versions with their history.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "base/crypto.h"
 #include "main/app.h"
 #include "modules/identity/identity.h"
 #include "modules/registries/registries.h"
@@ -178,6 +182,72 @@ TEST_F(RegistriesTest, StewardsOfTheCustodianKeepRecordsAsVersionsWithHistory) {
   EXPECT_EQ(client->Get(path + "?as_of=1990-01-01", auth(steward)).status, 404);
   // The change and its event committed together.
   EXPECT_EQ(Count("action = 'registries.record_changed' AND subject = '11410012345'"), 1);
+}
+
+TEST_F(RegistriesTest, ImportCommitsTheValidRowsAndNamesEveryRefusedOne) {
+  audit::Actor importer;
+  importer.id = "import";
+  const std::string csv =
+      "cid,given_name,date_of_birth,sex,dzongkhag,gewog,village,household_number,marital_status,status,father_cid\n"
+      "10110000001,Pema Lhamo,1980-05-01,female,Bumthang,Ura,\"Chiwog 1, Ura\",01000001,married,alive,\n"
+      "10110000002,Kinley Dorji,2004-09-09,male,Bumthang,Ura,\"Chiwog 1, Ura\",01000001,single,alive,10110000003\n"
+      "10110000003,Sangay Wangchuk,1978-01-20,male,Bumthang,Ura,\"Chiwog 1, Ura\",01000001,married,alive,\n"
+      "10110000004,Bad Date,1980-02-30,female,Bumthang,Ura,\"Chiwog 1, Ura\",01000002,single,alive,\n"
+      "10110000005,Bad Sex,1980-01-01,x,Bumthang,Ura,\"Chiwog 1, Ura\",01000003,single,alive,\n"
+      "10110000006,No Father,1999-01-01,male,Bumthang,Ura,\"Chiwog 1, Ura\",01000004,single,alive,10119999999\n"
+      "10110000001,Twice,1980-05-01,female,Bumthang,Ura,\"Chiwog 1, Ura\",01000001,married,alive,\n"
+      "10110000007,Short Row\n"
+      "1234,Short Cid,1980-05-01,female,Bumthang,Ura,\"Chiwog 1, Ura\",01000005,single,alive,\n";
+  std::string rejects;
+  auto report = Registries().Import("population", csv, rejects, importer);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->rows, 9);
+  EXPECT_EQ(report->imported, 3);
+  EXPECT_EQ(report->rejected, 6);
+  // Each refusal: its line, field and rule.
+  for (const char* expected : {"5,date_of_birth,date,", "6,sex,one_of,", "7,father_cid,exists,", "8,cid,unique,",
+                               "9,,columns,", "10,cid,cid,"}) {
+    EXPECT_NE(rejects.find(std::string("\r\n") + expected), std::string::npos) << expected << "\n" << rejects;
+  }
+  // The valid rows are there (a child referencing a father later in the file too); the refused ones are not.
+  const auto people = People();
+  EXPECT_EQ(people.size(), 3U);
+  EXPECT_EQ(people.at("10110000002")["father_cid"], "10110000003");
+  EXPECT_FALSE(people.contains("10110000004"));
+
+  // The same rows again change nothing; a changed row is a new version.
+  std::string again_rejects;
+  const std::string changed =
+      "cid,given_name,date_of_birth,sex,dzongkhag,gewog,village,household_number,marital_status,status\n"
+      "10110000001,Pema Lhamo,1980-05-01,female,Bumthang,Ura,\"Chiwog 1, Ura\",01000001,married,alive\n"
+      "10110000003,Sangay Wangchuk,1978-01-20,male,Bumthang,Ura,\"Chiwog 1, Ura\",01000001,widowed,alive\n";
+  auto again = Registries().Import("population", changed, again_rejects, importer);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->unchanged, 1);
+  EXPECT_EQ(again->imported, 1);
+  EXPECT_EQ(Registries().History("population", "10110000003")->size(), 2U);
+
+  // A header that is not the schema's is refused whole.
+  std::string none;
+  auto wrong = Registries().Import("population", "cid,shoe_size\n10110000009,42\n", none, importer);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().fields.at(0).field, "shoe_size");
+  EXPECT_EQ(People().size(), 3U);
+
+  // Export, then import the export: nothing changes.
+  const std::string file = (std::filesystem::temp_directory_path() / ("export-" + RandomHex(6) + ".csv")).string();
+  std::FILE* out = std::fopen(file.c_str(), "wb");
+  ASSERT_EQ(*Registries().Export("population", "csv", out), 3);
+  std::fclose(out);
+  std::ifstream in(file);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string round_rejects;
+  auto round = Registries().Import("population", text.str(), round_rejects, importer);
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_EQ(round->unchanged, 3) << round_rejects;
+  EXPECT_EQ(round->imported, 0);
+  std::filesystem::remove(file);
 }
 
 }  // namespace

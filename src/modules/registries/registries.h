@@ -5,6 +5,8 @@
 // written with its audit event in one transaction.
 
 #include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -78,6 +80,15 @@ struct PopulationReport {
   std::int64_t already_present = 0;
 };
 
+/// What an import did: rows read, committed, and refused (each refusal is a
+/// line of the reject file).
+struct ImportReport {
+  std::int64_t rows = 0;
+  std::int64_t imported = 0;   ///< new records and new versions
+  std::int64_t unchanged = 0;  ///< rows the register already held as they are
+  std::int64_t rejected = 0;
+};
+
 class RegistryService {
  public:
   RegistryService(db::Database& db, const Clock& clock);
@@ -105,6 +116,18 @@ class RegistryService {
   /// citizen's own record is among them.
   Result<PopulationReport> SeedPopulation(std::int64_t people, std::uint64_t seed, bool demo,
                                           const audit::Actor& actor);
+
+  /// Imports CSV text whose header names the registry's fields. Every row is
+  /// checked against the schema (and references against the register and
+  /// the file itself); refused rows go to `rejects` as CSV (line, field,
+  /// rule, message); the valid rows commit together, as new versions, with
+  /// one audit event. `progress` is called with the rows read so far.
+  /// Errors: registries.not_found, request.invalid (a header that is not the schema's).
+  Result<ImportReport> Import(const std::string& code, std::string_view csv, std::string& rejects,
+                              const audit::Actor& actor, const std::function<void(std::int64_t)>& progress = {});
+  /// Writes the current records as CSV (the schema's fields as columns) or
+  /// as newline-delimited JSON. Returns the number of records.
+  Result<std::int64_t> Export(const std::string& code, const std::string& format, std::FILE* out);
 
  private:
   db::Database& db_;
