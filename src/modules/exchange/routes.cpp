@@ -121,7 +121,11 @@ Response DecideAgreement(ExchangeService& exchange, const Request& r, const std:
 
 /// A signature parameter of Signature-Input (e.g. nonce), or empty.
 std::string SignatureParam(std::string_view input, std::string_view name) {
-  const std::string key = ";" + std::string(name) + "=\"";
+  std::string key;
+  key.reserve(name.size() + 3);
+  key += ';';
+  key.append(name);
+  key += "=\"";
   const auto at = input.find(key);
   if (at == std::string_view::npos) return {};
   const auto start = at + key.size();
