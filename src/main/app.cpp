@@ -127,6 +127,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(keys::AddRoutes(p->router, *p->keys));
   DZONG_TRY(registries::AddRoutes(p->router, *p->registries));
   DZONG_TRY(exchange::AddRoutes(p->router, *p->exchange, *p->registries, *p->keys));
+  DZONG_TRY(exchange::AddPages(p->router, *p->exchange, *p->registries, *p->organisations, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));

@@ -83,7 +83,7 @@ export async function startServer({ readyTimeoutMs = 20_000 } = {}) {
   };
   try {
     await run(bin, ['migrate'], env);
-    await run(bin, ['seed', '--demo'], env);
+    await run(bin, ['seed', '--demo', '--population', '300'], env);
 
     child = spawn(bin, ['serve'], { env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => { log += d; });

@@ -23,6 +23,12 @@ class Router;
 namespace dzong::registries {
 class RegistryService;
 }
+namespace dzong::organisations {
+class OrganisationService;
+}
+namespace dzong::web {
+class Web;
+}
 
 namespace dzong::exchange {
 
@@ -129,6 +135,10 @@ class ExchangeService {
 /// response signed by the platform and bound to the request's signature.
 Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::RegistryService& registries,
                  Signer& signer);
+
+/// The citizen's pages: /my/records and /my/consents.
+Status AddPages(http::Router& router, ExchangeService& exchange, registries::RegistryService& registries,
+                organisations::OrganisationService& organisations, web::Web& web);
 
 std::span<const EmbeddedFile> Migrations();
 
