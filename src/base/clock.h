@@ -3,7 +3,9 @@
 // UTC, ISO 8601 with microseconds and a Z: they sort as text on both engines.
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace dzong {
 
@@ -20,5 +22,9 @@ class SystemClock final : public Clock {
 
 /// "2026-11-29T14:37:59.123456Z"
 std::string FormatUtc(std::chrono::system_clock::time_point t);
+
+/// "2026-11-29" as a calendar day; nullopt unless it is exactly a real date
+/// of the years 1800 to 2200.
+std::optional<std::chrono::sys_days> ParseDate(std::string_view text);
 
 }  // namespace dzong

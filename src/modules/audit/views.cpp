@@ -27,19 +27,10 @@ constexpr int kCsvMax = 100000;
 
 /// "2026-11-29", a day in Bhutan (UTC+6), as the UTC time it starts at.
 std::optional<std::string> BhutanDayStart(std::string_view text, int add_days = 0) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  const auto number = [&](std::size_t at, std::size_t length, auto& out) {
-    auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + length, out);
-    return ec == std::errc() && end == text.data() + at + length;
-  };
-  if (!number(0, 4, y) || !number(5, 2, m) || !number(8, 2, d)) return std::nullopt;
+  const auto day = ParseDate(text);
+  if (!day) return std::nullopt;
   using namespace std::chrono;
-  const year_month_day ymd{year{y}, month{m}, day{d}};
-  if (!ymd.ok() || y < 2000 || y > 2200) return std::nullopt;
-  const sys_time<seconds> start = sys_days{ymd} + days{add_days} - hours{6};
-  return FormatUtc(time_point_cast<system_clock::duration>(start));
+  return FormatUtc(time_point_cast<system_clock::duration>(sys_time<seconds>(*day + days{add_days}) - hours{6}));
 }
 
 /// The filters of a search, read from the query string; each bad one is a

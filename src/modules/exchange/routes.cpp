@@ -51,17 +51,7 @@ json AgreementJson(const Agreement& a) {
 
 /// "2026-12-01" as the UTC time the day starts.
 std::optional<std::string> DayStart(const std::string& text) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
-  const auto number = [&](std::size_t at, std::size_t length, auto& out) {
-    auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + length, out);
-    return ec == std::errc() && end == text.data() + at + length;
-  };
-  if (!number(0, 4, y) || !number(5, 2, m) || !number(8, 2, d)) return std::nullopt;
-  if (!std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}}.ok()) {
-    return std::nullopt;
-  }
+  if (!ParseDate(text)) return std::nullopt;
   return text + "T00:00:00.000000Z";
 }
 

@@ -67,17 +67,7 @@ Record RecordFromRow(const db::Row& r) {
   return rec;
 }
 
-bool IsDate(const std::string& text) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return false;
-  const auto number = [&](std::size_t at, std::size_t length, auto& out) {
-    auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + length, out);
-    return ec == std::errc() && end == text.data() + at + length;
-  };
-  if (!number(0, 4, y) || !number(5, 2, m) || !number(8, 2, d)) return false;
-  return std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}}.ok();
-}
+bool IsDate(const std::string& text) { return ParseDate(text).has_value(); }
 
 bool IsCid(const std::string& text) {
   return text.size() == 11 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
