@@ -22,6 +22,13 @@ std::optional<std::size_t> Utf8Length(std::string_view text) {
   return count;
 }
 
+Response JsonResponse(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
 Result<nlohmann::json> ParseJsonObject(const Request& request) {
   const std::string_view type = request.HeaderValue("Content-Type");
   const std::string_view media = type.substr(0, type.find(';'));

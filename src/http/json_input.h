@@ -21,6 +21,10 @@ namespace dzong::http {
 /// or not an object).
 Result<nlohmann::json> ParseJsonObject(const Request& request);
 
+/// A JSON answer with this status. Text that is not UTF-8 is replaced
+/// (U+FFFD) rather than failing the answer.
+Response JsonResponse(int status, const nlohmann::json& body);
+
 /// Reads fields of one JSON object; unknown fields are errors.
 class ObjectReader {
  public:

@@ -9,6 +9,7 @@
 #include "http/auth.h"
 #include "http/dispatcher.h"
 #include "http/errors.h"
+#include "http/json_input.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -36,21 +37,15 @@ std::string_view ApiDescription() { return ApiDescriptionFiles().front().content
 
 namespace {
 
-http::Response JsonOk(const nlohmann::json& body) {
-  http::Response r;
-  r.body = body.dump();
-  return r;
-}
-
 Status AddOperationsRoutes(http::Router& router, db::Database& db, const http::Metrics& metrics) {
   DZONG_TRY(router.Add({"GET", "/healthz", http::kPublic, http::kNoAuditEvent,
-                        [](const http::Request&, const http::PathParams&) { return JsonOk({{"status", "ok"}}); },
+                        [](const http::Request&, const http::PathParams&) { return http::JsonResponse(200, {{"status", "ok"}}); },
                         "the process is alive"}));
   DZONG_TRY(router.Add({"GET", "/readyz", http::kPublic, http::kNoAuditEvent,
                         [&db](const http::Request& r, const http::PathParams&) {
                           Status ping = db.Ping();
                           if (!ping.ok()) return http::ErrorResponse(ping.error(), r.request_id);
-                          return JsonOk({{"status", "ready"}, {"database", "ok"}});
+                          return http::JsonResponse(200, {{"status", "ready"}, {"database", "ok"}});
                         },
                         "the server can answer: the database is reachable"}));
   DZONG_TRY(router.Add({"GET", "/metrics", http::kPublic, http::kNoAuditEvent,

@@ -10,6 +10,7 @@
 
 #include "base/csv.h"
 #include "http/errors.h"
+#include "http/json_input.h"
 #include "http/router.h"
 #include "modules/audit/audit.h"
 #include "modules/organisations/organisations.h"
@@ -185,13 +186,6 @@ json AuditItem(const StoredEvent& e) {
           {"hash", e.hash}};
 }
 
-Response Json(int status, const json& body) {
-  Response r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
 /// The query string of the filters with the cursor set, for links.
 std::string LinkQuery(const json& echo, std::optional<std::int64_t> cursor) {
   std::string q;
@@ -230,7 +224,7 @@ class Views {
     Describer describe(web_, r, organisations_, policy_);
     json items = json::array();
     for (const auto& e : page->items) items.push_back(TrackerItem(e, describe));
-    return Json(200, {{"items", std::move(items)},
+    return http::JsonResponse(200, {{"items", std::move(items)},
                       {"next_cursor", page->next_before ? json(std::to_string(*page->next_before)) : json()}});
   }
 
@@ -331,7 +325,7 @@ class Views {
     if (!page.ok()) return http::ErrorResponse(page.error(), r.request_id);
     json items = json::array();
     for (const auto& e : page->items) items.push_back(AuditItem(e));
-    Response res = Json(200, {{"items", std::move(items)},
+    Response res = http::JsonResponse(200, {{"items", std::move(items)},
                               {"next_cursor", page->next_before ? json(std::to_string(*page->next_before)) : json()}});
     res.audit_subjects = Subjects(*page, f.query);
     return res;

@@ -20,13 +20,6 @@ using nlohmann::json;
 using http::Request;
 using http::Response;
 
-Response Json(int status, const json& body) {
-  Response r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
 json AgreementJson(const Agreement& a) {
   const auto opt = [](const std::optional<std::string>& v) { return v ? json(*v) : json(); };
   return {{"id", a.id},
@@ -89,7 +82,7 @@ Response RequestAgreement(ExchangeService& exchange, const Request& r) {
   a.valid_to = *end;
   auto made = exchange.Request(std::move(a), audit::ActorOf(r));
   if (!made.ok()) return http::ErrorResponse(made.error(), r.request_id);
-  return Json(201, AgreementJson(*made));
+  return http::JsonResponse(201, AgreementJson(*made));
 }
 
 Response DecideAgreement(ExchangeService& exchange, const Request& r, const std::string& id_text) {
@@ -106,7 +99,7 @@ Response DecideAgreement(ExchangeService& exchange, const Request& r, const std:
   if (Status s = reader.Finish(); !s.ok()) return http::ErrorResponse(s.error(), r.request_id);
   auto decided = exchange.Decide(id, decision, note, audit::ActorOf(r));
   if (!decided.ok()) return http::ErrorResponse(decided.error(), r.request_id);
-  return Json(200, AgreementJson(*decided));
+  return http::JsonResponse(200, AgreementJson(*decided));
 }
 
 /// A signature parameter of Signature-Input (e.g. nonce), or empty.
@@ -168,7 +161,7 @@ Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& re
       }
     }
   }
-  Response res = Json(200, {{"registry", code},
+  Response res = http::JsonResponse(200, {{"registry", code},
                             {"key", key},
                             {"version", record->version},
                             {"agreement", agreement->id},
@@ -237,7 +230,7 @@ Response GiveConsent(ExchangeService& exchange, const Request& r) {
   c.valid_to = *end;
   auto given = exchange.GiveConsent(std::move(c), audit::ActorOf(r));
   if (!given.ok()) return http::ErrorResponse(given.error(), r.request_id);
-  return Json(201, ConsentJson(*given, Now()));
+  return http::JsonResponse(201, ConsentJson(*given, Now()));
 }
 
 }  // namespace
@@ -260,7 +253,7 @@ Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::Re
                           if (!list.ok()) return http::ErrorResponse(list.error(), r.request_id);
                           json items = json::array();
                           for (const auto& a : *list) items.push_back(AgreementJson(a));
-                          return Json(200, {{"items", std::move(items)}});
+                          return http::JsonResponse(200, {{"items", std::move(items)}});
                         },
                         "the agreements of my organisation, as consumer or custodian"}));
   DZONG_TRY(router.Add({"POST", "/api/v1/agreements/{id}/decision", "agreements.manage", "exchange.agreement_decide",
@@ -273,7 +266,7 @@ Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::Re
                           json items = json::array();
                           const std::string now = Now();
                           for (const auto& c : *list) items.push_back(ConsentJson(c, now));
-                          return Json(200, {{"items", std::move(items)}});
+                          return http::JsonResponse(200, {{"items", std::move(items)}});
                         },
                         "my consents"}));
   DZONG_TRY(router.Add({"POST", "/api/v1/me/consents", "consent.self", "exchange.consent_give",
@@ -290,7 +283,7 @@ Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::Re
                           }
                           auto revoked = x->RevokeConsent(r.principal.id, id, audit::ActorOf(r));
                           if (!revoked.ok()) return http::ErrorResponse(revoked.error(), r.request_id);
-                          return Json(200, ConsentJson(*revoked, Now()));
+                          return http::JsonResponse(200, ConsentJson(*revoked, Now()));
                         },
                         "revoke one of my consents"}));
   DZONG_TRY(router.Add({"GET", "/exchange/v1/registries/{code}/records/{key}", "exchange.read", "exchange.read",

@@ -53,6 +53,22 @@ bool PurposeCode(const std::string& code) {
          std::all_of(code.begin(), code.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
 }
 
+/// What an agreement or a consent names: a registry that exists, and at
+/// least one of its fields, each real.
+void CheckFields(const Result<registries::Registry>& registry, const std::string& code,
+                 const std::vector<std::string>& fields, std::vector<FieldError>& errors) {
+  if (!registry.ok()) {
+    errors.push_back({"registry", "exists", fmt::format("there is no registry {}", code)});
+    return;
+  }
+  if (fields.empty()) errors.push_back({"fields", "required", "fields must name at least one field"});
+  for (const auto& f : fields) {
+    const bool known = std::any_of(registry->fields.begin(), registry->fields.end(),
+                                   [&](const registries::FieldSpec& spec) { return spec.name == f; });
+    if (!known) errors.push_back({"fields", "exists", fmt::format("{} is not a field of {}", f, code)});
+  }
+}
+
 constexpr char kConsentColumns[] =
     "id, subject, consumer, registry, purpose_code, fields, valid_from, valid_to, artefact, kid, signature, given_at, "
     "revoked_at";
@@ -86,16 +102,7 @@ ExchangeService::ExchangeService(db::Database& db, const Clock& clock, registrie
 Result<Agreement> ExchangeService::Request(Agreement a, const audit::Actor& actor) {
   std::vector<FieldError> errors;
   auto registry = registries_.Get(a.registry);
-  if (!registry.ok()) {
-    errors.push_back({"registry", "exists", fmt::format("there is no registry {}", a.registry)});
-  } else {
-    if (a.fields.empty()) errors.push_back({"fields", "required", "fields must name at least one field"});
-    for (const auto& f : a.fields) {
-      const bool known = std::any_of(registry->fields.begin(), registry->fields.end(),
-                                     [&](const registries::FieldSpec& s) { return s.name == f; });
-      if (!known) errors.push_back({"fields", "exists", fmt::format("{} is not a field of {}", f, a.registry)});
-    }
-  }
+  CheckFields(registry, a.registry, a.fields, errors);
   const std::string prefix = fmt::format("BT/GOV/{}/", a.consumer);
   if (!a.subsystem.starts_with(prefix) || a.subsystem.size() == prefix.size()) {
     errors.push_back({"subsystem", "pattern", fmt::format("subsystem must be one of your systems, {}<NAME>", prefix)});
@@ -262,16 +269,7 @@ Status ExchangeService::UseNonce(const std::string& nonce, const std::string& cl
 Result<Consent> ExchangeService::GiveConsent(Consent c, const audit::Actor& actor) {
   std::vector<FieldError> errors;
   auto registry = registries_.Get(c.registry);
-  if (!registry.ok()) {
-    errors.push_back({"registry", "exists", fmt::format("there is no registry {}", c.registry)});
-  } else {
-    if (c.fields.empty()) errors.push_back({"fields", "required", "fields must name at least one field"});
-    for (const auto& f : c.fields) {
-      const bool known = std::any_of(registry->fields.begin(), registry->fields.end(),
-                                     [&](const registries::FieldSpec& spec) { return spec.name == f; });
-      if (!known) errors.push_back({"fields", "exists", fmt::format("{} is not a field of {}", f, c.registry)});
-    }
-  }
+  CheckFields(registry, c.registry, c.fields, errors);
   if (!PurposeCode(c.purpose_code)) {
     errors.push_back({"purpose_code", "pattern", "purpose_code must be 1 to 40 letters, digits, '-', '_' or '.'"});
   }

@@ -40,13 +40,6 @@ json ToJson(const Grant& g) {
           {"approved_by", g.approved_by ? json(*g.approved_by) : json()}};
 }
 
-Response Json(int status, const json& body) {
-  Response r;
-  r.status = status;
-  r.body = body.dump();
-  return r;
-}
-
 /// The caller as the identity module sees them; the platform operator's
 /// token stands for a platform administrator.
 Result<Caller> CallerOf(IdentityService& identity, const Request& r) {
@@ -71,7 +64,7 @@ Response ListAccounts(IdentityService& identity, const Request& r) {
     items.push_back(ToJson(a));
     if (a.kind == AccountKind::kCitizen) citizens.push_back(a.username);
   }
-  Response res = Json(200, {{"items", items}});
+  Response res = http::JsonResponse(200, {{"items", items}});
   res.audit_subjects = std::move(citizens);
   return res;
 }
@@ -83,7 +76,7 @@ Response GetAccount(IdentityService& identity, const Request& r, const std::stri
     account = Error(errc::kNotFound, "There is no such account");
   }
   if (!account.ok()) return http::ErrorResponse(account.error(), r.request_id);
-  Response res = Json(200, ToJson(*account));
+  Response res = http::JsonResponse(200, ToJson(*account));
   if (account->kind == AccountKind::kCitizen) res.audit_subjects = {account->username};
   return res;
 }
@@ -119,7 +112,7 @@ Response CreateAccount(IdentityService& identity, const Request& r) {
   }
   auto created = identity.CreateAccount(input, r.principal.id);
   if (!created.ok()) return http::ErrorResponse(created.error(), r.request_id);
-  Response res = Json(201, ToJson(*created));
+  Response res = http::JsonResponse(201, ToJson(*created));
   res.SetHeader("Location", fmt::format("/api/v1/accounts/{}", created->id));
   return res;
 }
@@ -134,7 +127,7 @@ Response GrantRole(IdentityService& identity, const Request& r, const std::strin
   if (!caller.ok()) return http::ErrorResponse(caller.error(), r.request_id);
   auto grant = identity.GrantRole(*caller, ParseId(id), *role);
   if (!grant.ok()) return http::ErrorResponse(grant.error(), r.request_id);
-  return Json(grant->status == "pending" ? 202 : 201, ToJson(*grant));
+  return http::JsonResponse(grant->status == "pending" ? 202 : 201, ToJson(*grant));
 }
 
 Response ApproveGrant(IdentityService& identity, const Request& r, const std::string& id) {
@@ -142,7 +135,7 @@ Response ApproveGrant(IdentityService& identity, const Request& r, const std::st
   if (!caller.ok()) return http::ErrorResponse(caller.error(), r.request_id);
   auto grant = identity.ApproveGrant(*caller, ParseId(id));
   if (!grant.ok()) return http::ErrorResponse(grant.error(), r.request_id);
-  return Json(200, ToJson(*grant));
+  return http::JsonResponse(200, ToJson(*grant));
 }
 
 }  // namespace

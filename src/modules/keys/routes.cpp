@@ -3,6 +3,7 @@
 
 #include "base/crypto.h"
 #include "http/errors.h"
+#include "http/json_input.h"
 #include "http/router.h"
 #include "modules/keys/keys.h"
 
@@ -18,13 +19,6 @@ json ToJson(const PublicKey& key) {
           {"status", key.status},
           {"created_at", key.created_at},
           {"retired_at", key.retired_at ? json(*key.retired_at) : json()}};
-}
-
-http::Response JsonResponse(int status, const json& body) {
-  http::Response r;
-  r.status = status;
-  r.body = body.dump();
-  return r;
 }
 
 }  // namespace
@@ -47,21 +41,21 @@ Status AddRoutes(http::Router& router, KeyRing& keys) {
                           if (!published.ok()) return http::ErrorResponse(published.error(), r.request_id);
                           json items = json::array();
                           for (const auto& key : *published) items.push_back(ToJson(key));
-                          return JsonResponse(200, {{"items", std::move(items)}});
+                          return http::JsonResponse(200, {{"items", std::move(items)}});
                         },
                         "every signing key and its period"}));
   DZONG_TRY(router.Add({"POST", "/api/v1/keys/rotate", "keys.manage", "keys.rotate",
                         [&keys](const http::Request& r, const http::PathParams&) {
                           auto key = keys.Rotate(audit::ActorOf(r));
                           if (!key.ok()) return http::ErrorResponse(key.error(), r.request_id);
-                          return JsonResponse(201, ToJson(*key));
+                          return http::JsonResponse(201, ToJson(*key));
                         },
                         "make a new active signing key"}));
   DZONG_TRY(router.Add({"POST", "/api/v1/keys/{kid}/retire", "keys.manage", "keys.retire",
                         [&keys](const http::Request& r, const http::PathParams& p) {
                           auto key = keys.Retire(p.at("kid"), audit::ActorOf(r));
                           if (!key.ok()) return http::ErrorResponse(key.error(), r.request_id);
-                          return JsonResponse(200, ToJson(*key));
+                          return http::JsonResponse(200, ToJson(*key));
                         },
                         "end a replaced key's period"}));
   return {};

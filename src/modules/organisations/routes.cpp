@@ -28,15 +28,8 @@ json ToJson(const Organisation& o) {
           {"updated_at", o.updated_at}};
 }
 
-http::Response JsonResponse(int status, const json& body) {
-  http::Response r;
-  r.status = status;
-  r.body = body.dump();
-  return r;
-}
-
 http::Response OrganisationResponse(int status, const Organisation& o) {
-  http::Response r = JsonResponse(status, ToJson(o));
+  http::Response r = http::JsonResponse(status, ToJson(o));
   r.SetHeader("ETag", fmt::format("\"{}\"", o.version));
   return r;
 }
@@ -77,7 +70,7 @@ http::Response List(OrganisationService& service, const http::Request& request) 
   if (!page.ok()) return http::ErrorResponse(page.error(), request.request_id);
   json items = json::array();
   for (const Organisation& o : page->items) items.push_back(ToJson(o));
-  return JsonResponse(200, {{"items", std::move(items)},
+  return http::JsonResponse(200, {{"items", std::move(items)},
                             {"next_cursor", page->next_after ? json(*page->next_after) : json()}});
 }
 
@@ -151,7 +144,7 @@ http::Response History(OrganisationService& service, const http::Request& reques
                      {"changed_by", h.changed_by},
                      {"change", json::parse(h.change, nullptr, false)}});
   }
-  return JsonResponse(200, {{"items", std::move(items)}});
+  return http::JsonResponse(200, {{"items", std::move(items)}});
 }
 
 }  // namespace

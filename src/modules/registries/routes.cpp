@@ -18,13 +18,6 @@ using nlohmann::json;
 using http::Request;
 using http::Response;
 
-Response Json(int status, const json& body) {
-  Response r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
 json RegistryJson(const Registry& r) {
   json fields = json::array();
   for (const auto& f : r.fields) {
@@ -50,17 +43,17 @@ json RecordJson(const Record& r) {
           {"reason", r.reason}};
 }
 
-/// Stewards of the custodian only; anyone else learns nothing of the records.
-std::optional<Error> RefuseOutsideCustodian(RegistryService& registries, const Request& r, const std::string& code) {
-  auto registry = registries.Get(code);
-  if (!registry.ok()) return registry.error();
-  if (r.principal.organisation != registry->custodian) {
+/// The registry, for the stewards of its custodian only; anyone else learns
+/// nothing of its records.
+Result<Registry> CustodiansRegistry(RegistryService& registries, const Request& r, const std::string& code) {
+  DZONG_ASSIGN_OR_RETURN(Registry registry, registries.Get(code));
+  if (r.principal.organisation != registry.custodian) {
     return Error(errc::kNotCustodian,
                  fmt::format("only the stewards of {} (the custodian) read and change {} records here; other "
                              "agencies use the exchange under an agreement",
-                             registry->custodian, code));
+                             registry.custodian, code));
   }
-  return std::nullopt;
+  return registry;
 }
 
 /// The people a record is about: its key in the population register, and
@@ -88,30 +81,29 @@ Status AddRoutes(http::Router& router, RegistryService& registries) {
                           if (!list.ok()) return http::ErrorResponse(list.error(), r.request_id);
                           json items = json::array();
                           for (const auto& reg : *list) items.push_back(RegistryJson(reg));
-                          return Json(200, {{"items", std::move(items)}});
+                          return http::JsonResponse(200, {{"items", std::move(items)}});
                         },
                         "the registries, their custodians and schemas"}));
   DZONG_TRY(router.Add({"GET", "/api/v1/registries/{code}", http::kPublic, http::kNoAuditEvent,
                         [s](const Request& r, const http::PathParams& p) {
                           auto reg = s->Get(p.at("code"));
                           if (!reg.ok()) return http::ErrorResponse(reg.error(), r.request_id);
-                          return Json(200, RegistryJson(*reg));
+                          return http::JsonResponse(200, RegistryJson(*reg));
                         },
                         "one registry and its schema"}));
   DZONG_TRY(router.Add({"GET", "/api/v1/registries/{code}/records/{key}", "registries.steward",
                         "registries.record_read",
                         [s](const Request& r, const http::PathParams& p) {
                           const std::string& code = p.at("code");
-                          if (auto refused = RefuseOutsideCustodian(*s, r, code)) {
-                            return http::ErrorResponse(*refused, r.request_id);
-                          }
+                          auto registry = CustodiansRegistry(*s, r, code);
+                          if (!registry.ok()) return http::ErrorResponse(registry.error(), r.request_id);
                           std::optional<std::string> as_of = r.QueryParam("as_of");
                           if (as_of && as_of->size() == 10) *as_of += "T23:59:59.999999Z";  // a date: its end
                           auto record = s->GetRecord(code, p.at("key"), as_of);
                           if (!record.ok()) return http::ErrorResponse(record.error(), r.request_id);
-                          Response res = Json(200, RecordJson(*record));
+                          Response res = http::JsonResponse(200, RecordJson(*record));
                           res.SetHeader("ETag", fmt::format("\"{}\"", record->version));
-                          if (auto reg = s->Get(code); reg.ok()) res.audit_subjects = Subjects(*reg, *record);
+                          res.audit_subjects = Subjects(*registry, *record);
                           return res;
                         },
                         "a record now, or as it was on a date (as_of)"}));
@@ -119,17 +111,14 @@ Status AddRoutes(http::Router& router, RegistryService& registries) {
                         "registries.record_history",
                         [s](const Request& r, const http::PathParams& p) {
                           const std::string& code = p.at("code");
-                          if (auto refused = RefuseOutsideCustodian(*s, r, code)) {
-                            return http::ErrorResponse(*refused, r.request_id);
-                          }
+                          auto registry = CustodiansRegistry(*s, r, code);
+                          if (!registry.ok()) return http::ErrorResponse(registry.error(), r.request_id);
                           auto history = s->History(code, p.at("key"));
                           if (!history.ok()) return http::ErrorResponse(history.error(), r.request_id);
                           json items = json::array();
                           for (const auto& rec : *history) items.push_back(RecordJson(rec));
-                          Response res = Json(200, {{"items", std::move(items)}});
-                          if (auto reg = s->Get(code); reg.ok() && !history->empty()) {
-                            res.audit_subjects = Subjects(*reg, history->back());
-                          }
+                          Response res = http::JsonResponse(200, {{"items", std::move(items)}});
+                          if (!history->empty()) res.audit_subjects = Subjects(*registry, history->back());
                           return res;
                         },
                         "every version of a record"}));
@@ -157,7 +146,7 @@ Status AddRoutes(http::Router& router, RegistryService& registries) {
                           const std::string reason = body->value("reason", std::string());
                           auto record = s->Put(p.at("code"), p.at("key"), data, reason, expected, audit::ActorOf(r));
                           if (!record.ok()) return http::ErrorResponse(record.error(), r.request_id);
-                          Response res = Json(200, RecordJson(*record));
+                          Response res = http::JsonResponse(200, RecordJson(*record));
                           res.SetHeader("ETag", fmt::format("\"{}\"", record->version));
                           return res;
                         },
