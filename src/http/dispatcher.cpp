@@ -173,6 +173,17 @@ Response Dispatcher::Handle(Request& request) {
                          request.call_recorded_status == response.status;
     if (!already && (denied || matched_route->audit_event != kNoAuditEvent)) {
       Status recorded = audit_(request, *matched_route, denied, response);
+      if (!recorded.ok() && response.commit_with) {
+        Response refusal = ErrorResponse(recorded.error(), request.request_id);
+        if (refusal.status < 500) {
+          // The work that goes with the answer refused it (a replayed
+          // exchange request): nothing of it was written, so the caller gets
+          // the refusal, recorded as such.
+          refused = recorded.error();
+          response = std::move(refusal);
+          recorded = audit_(request, *matched_route, response.status == 401 || response.status == 403, response);
+        }
+      }
       if (!recorded.ok()) {
         refused = Error(errc::kDbUnavailable, "the call could not be recorded in the audit log; nothing was done");
         response = ErrorResponse(*refused, request.request_id);

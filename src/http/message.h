@@ -10,6 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
+namespace dzong::db {
+class Connection;
+}
+
 namespace dzong::http {
 
 struct Header {
@@ -74,6 +80,11 @@ struct Response {
   /// The citizens (CIDs) whose personal data this answer showed: the
   /// route's audit record names each one, so they see the access.
   std::vector<std::string> audit_subjects;
+  /// Work that commits in the same transaction as the route's audit record,
+  /// before the answer goes out (the exchange's nonce and message log). When
+  /// it refuses the call with an error it must have written nothing; the
+  /// caller then gets that error instead, recorded as a refusal.
+  std::function<Status(db::Connection&)> commit_with;
 
   void SetHeader(std::string name, std::string value);
 };

@@ -149,7 +149,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
         events.back().subject = subject;
       }
     }
-    return appender->Record(std::move(events));
+    return appender->Record(std::move(events), denied ? nullptr : response.commit_with);
   });
   web::Web* shell = p->web.get();
   p->dispatcher->SetPageErrors(

@@ -12,6 +12,7 @@
 
 #include "base/crypto.h"
 #include "main/app.h"
+#include "modules/exchange/exchange.h"
 #include "modules/identity/identity.h"
 #include "modules/identity/message_signature.h"
 #include "modules/registries/registries.h"
@@ -64,14 +65,14 @@ class ExchangeTest : public ::testing::Test {
   }
 
   json Ask(const std::string& purpose, const std::string& from, const std::string& to,
-           const std::string& basis = "law") {
-    auto r = server_.Client()->Send("POST", "/api/v1/agreements",
-                                    json{{"subsystem", kSystem}, {"registry", "population"},
-                                         {"fields", {"cid", "given_name", "date_of_birth"}}, {"purpose_code", purpose},
-                                         {"purpose_text", "Registering patients with their registered identity"},
-                                         {"legal_basis", basis}, {"legal_reference", "Medical and Health Council Act"},
-                                         {"valid_from", from}, {"valid_to", to}}.dump(),
-                                    Bearer(moh_));
+           const std::string& basis = "law", bool log_bodies = false) {
+    json request{{"subsystem", kSystem}, {"registry", "population"},
+                 {"fields", {"cid", "given_name", "date_of_birth"}}, {"purpose_code", purpose},
+                 {"purpose_text", "Registering patients with their registered identity"},
+                 {"legal_basis", basis}, {"legal_reference", "Medical and Health Council Act"},
+                 {"valid_from", from}, {"valid_to", to}};
+    if (log_bodies) request["log_bodies"] = true;
+    auto r = server_.Client()->Send("POST", "/api/v1/agreements", request.dump(), Bearer(moh_));
     EXPECT_EQ(r.status, 201) << r.body;
     return json::parse(r.body);
   }
@@ -255,6 +256,66 @@ TEST_F(ExchangeTest, WhereTheAgreementRestsOnConsentOnlyAnActiveConsentOpensTheR
   const json mine = json::parse(client->Get("/api/v1/me/consents", Bearer(token)).body);
   ASSERT_EQ(mine["items"].size(), 1U);
   EXPECT_EQ(mine["items"][0]["status"], "revoked");
+}
+
+TEST_F(ExchangeTest, TheMessageLogKeepsEveryAnsweredReadInAChain) {
+  auto client = server_.Client();
+  const json plain = Ask("HEALTH-REG", "2026-01-01", "2030-01-01");
+  ASSERT_EQ(Decide(plain["id"], "approve", dcrc_), 200);
+  const json full = Ask("CLAIMS", "2026-01-01", "2030-01-01", "law", true);
+  EXPECT_EQ(full["log_bodies"], true);
+  ASSERT_EQ(Decide(full["id"], "approve", dcrc_), 200);
+
+  const auto first = Signed(kRecordPath, "HEALTH-REG");
+  auto read = client->Get(kRecordPath, first);
+  ASSERT_EQ(read.status, 200) << read.body;
+  // A replay is refused and leaves no message.
+  EXPECT_EQ(Code(client->Get(kRecordPath, first)), "exchange.replayed");
+  auto claims = client->Get(kRecordPath, Signed(kRecordPath, "CLAIMS"));
+  ASSERT_EQ(claims.status, 200) << claims.body;
+
+  auto& db = server_.app().Database();
+  auto messages = exchange::Messages(db, {});
+  ASSERT_TRUE(messages.ok());
+  ASSERT_EQ(messages->size(), 2U);
+  const exchange::Message& newest = (*messages)[0];
+  const exchange::Message& oldest = (*messages)[1];
+  EXPECT_EQ(oldest.client, kSystem);
+  EXPECT_EQ(oldest.consumer, "MOH");
+  EXPECT_EQ(oldest.record_key, kPerson);
+  EXPECT_EQ(oldest.purpose, "HEALTH-REG (MOH-2026-001234)");
+  EXPECT_EQ(oldest.request_signature, first.back().second);
+  EXPECT_EQ(oldest.response_digest, read.Header("content-digest"));
+  EXPECT_EQ(oldest.response_signature, read.Header("signature"));
+  EXPECT_FALSE(oldest.body) << "metadata only, unless the agreement asks for bodies";
+  ASSERT_TRUE(newest.body);
+  EXPECT_EQ(*newest.body, claims.body);
+  EXPECT_EQ(newest.prev_hash, oldest.hash);
+
+  auto report = exchange::VerifyMessageLog(db);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->messages, 2);
+  EXPECT_FALSE(report->broken_at) << report->detail;
+
+  // Changed after the fact: found, with its number.
+  ASSERT_TRUE(db.Write([](db::Connection& c) -> Status {
+                  DZONG_TRY(c.Execute("UPDATE exchange_messages SET purpose = 'OTHER' WHERE seq = 1"));
+                  return {};
+                }).ok());
+  report = exchange::VerifyMessageLog(db);
+  ASSERT_TRUE(report.ok());
+  ASSERT_TRUE(report->broken_at);
+  EXPECT_EQ(*report->broken_at, 1);
+  // The last message removed: the head no longer matches.
+  ASSERT_TRUE(db.Write([](db::Connection& c) -> Status {
+                  DZONG_TRY(c.Execute("UPDATE exchange_messages SET purpose = 'HEALTH-REG (MOH-2026-001234)' WHERE seq = 1"));
+                  DZONG_TRY(c.Execute("DELETE FROM exchange_messages WHERE seq = 2"));
+                  return {};
+                }).ok());
+  report = exchange::VerifyMessageLog(db);
+  ASSERT_TRUE(report.ok());
+  ASSERT_TRUE(report->broken_at) << "a removed tail is found";
+  EXPECT_EQ(*report->broken_at, 2);
 }
 
 }  // namespace

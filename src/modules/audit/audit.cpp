@@ -483,10 +483,15 @@ struct Appender::State {
   State(db::Database& d, const Clock& c) : db(d), clock(c) {}
   db::Database& db;
   const Clock& clock;
-  struct Batch {
+  /// One caller's part of a batch.
+  struct Item {
     std::vector<Event> events;
-    bool done = false;
+    std::function<Status(db::Connection&)> with;
     Status result;
+  };
+  struct Batch {
+    std::vector<std::shared_ptr<Item>> items;
+    bool done = false;
   };
   std::mutex mutex;
   std::condition_variable work;    ///< the appender's thread waits here for events
@@ -494,6 +499,28 @@ struct Appender::State {
   std::shared_ptr<Batch> open;
   bool stopping = false;
   std::thread thread;
+
+  /// Writes a batch in one transaction: each caller's own work in a savepoint
+  /// (a refusal undoes only that caller's part), then every event kept.
+  Status Commit(Batch& batch) {
+    std::vector<Event> events;
+    return db.Write([&](db::Connection& c) -> Status {
+      events.clear();
+      for (auto& item : batch.items) {
+        item->result = {};
+        if (item->with) {
+          DZONG_TRY(c.Execute("SAVEPOINT caller"));
+          item->result = item->with(c);
+          if (!item->result.ok()) DZONG_TRY(c.Execute("ROLLBACK TO SAVEPOINT caller"));
+          DZONG_TRY(c.Execute("RELEASE SAVEPOINT caller"));
+          if (!item->result.ok()) continue;
+        }
+        for (const Event& e : item->events) events.push_back(e);
+      }
+      DZONG_TRY(AppendAll(c, events, clock));
+      return {};
+    });
+  }
 };
 
 Appender::Appender(db::Database& db, const Clock& clock) : state_(std::make_unique<State>(db, clock)) {
@@ -508,12 +535,11 @@ Appender::Appender(db::Database& db, const Clock& clock) : state_(std::make_uniq
       lock.unlock();
       // Every event that arrived while the last batch was committing goes in
       // this one: one transaction, one head update, one fsync for them all.
-      Status result = s.db.Write([&](db::Connection& c) -> Status {
-        DZONG_TRY(AppendAll(c, batch->events, s.clock));
-        return {};
-      });
+      Status result = s.Commit(*batch);
       lock.lock();
-      batch->result = std::move(result);
+      if (!result.ok()) {
+        for (auto& item : batch->items) item->result = result;
+      }
       batch->done = true;
       s.landed.notify_all();
     }
@@ -529,17 +555,20 @@ Appender::~Appender() {
   if (state_->thread.joinable()) state_->thread.join();
 }
 
-Status Appender::Record(std::vector<Event> events) {
-  if (events.empty()) return {};
+Status Appender::Record(std::vector<Event> events, std::function<Status(db::Connection&)> with) {
+  if (events.empty() && !with) return {};
   State& s = *state_;
+  auto item = std::make_shared<State::Item>();
+  item->events = std::move(events);
+  item->with = std::move(with);
   std::unique_lock lock(s.mutex);
   if (s.stopping) return Error(errc::kShuttingDown, "the audit log is closing");
   if (!s.open) s.open = std::make_shared<State::Batch>();
   std::shared_ptr<State::Batch> mine = s.open;
-  for (Event& e : events) mine->events.push_back(std::move(e));
+  mine->items.push_back(item);
   s.work.notify_one();
   s.landed.wait(lock, [&] { return mine->done; });
-  return mine->result;
+  return item->result;
 }
 
 }  // namespace dzong::audit

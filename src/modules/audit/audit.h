@@ -133,12 +133,15 @@ Result<std::int64_t> AppendAll(db::Connection& c, std::span<const Event> events,
 
 /// Group commit for events that stand alone (the route table's records of
 /// calls): concurrent callers' events share one transaction and one fsync.
-/// Record returns once the events are durable.
+/// Record returns once the events are durable. `with` runs in the same
+/// transaction first (in a savepoint of its own): when it fails, the
+/// caller's events are dropped with it and the caller gets its error, while
+/// the other callers' events commit.
 class Appender {
  public:
   Appender(db::Database& db, const Clock& clock);
   ~Appender();
-  Status Record(std::vector<Event> events);
+  Status Record(std::vector<Event> events, std::function<Status(db::Connection&)> with = {});
 
  private:
   struct State;

@@ -66,6 +66,7 @@ struct Agreement {
   std::optional<std::string> decided_at;
   std::optional<std::string> decision_note;
   std::string custodian;  ///< the registry's custodian
+  bool log_bodies = false;  ///< the message log keeps each answer's body, not only its metadata
 };
 
 /// A citizen's consent, as given: the artefact is the signed JSON text.
@@ -89,6 +90,52 @@ struct Consent {
   }
 };
 
+/// One answered exchange read, as the message log keeps it.
+struct Message {
+  std::int64_t seq = 0;
+  std::string at;
+  std::string client;  ///< the consumer's subsystem
+  std::string consumer;
+  std::string registry;
+  std::string record_key;
+  std::string purpose;  ///< with the case number, when the request named one
+  std::int64_t agreement_id = 0;
+  std::string request_id;
+  std::string nonce;
+  std::string request_signature;  ///< the request's Signature header
+  std::string response_digest;    ///< Content-Digest of the answer
+  std::string response_signature;
+  int status = 200;
+  std::optional<std::string> body;  ///< when the agreement asks for bodies
+  std::string prev_hash;
+  std::string hash;
+};
+
+/// The bytes a message's hash covers.
+std::string MessageCanonical(const Message& m);
+/// In the caller's transaction: records the request's nonce (an error,
+/// exchange.replayed, when it was seen before, and nothing is written) and
+/// appends the message to the chain. Nonces past a signature's lifetime are
+/// pruned as it goes.
+Status RecordMessage(db::Connection& c, Message m, const Clock& clock);
+
+struct MessageFilter {
+  std::string client;
+  std::string registry;  ///< with record_key
+  std::string record_key;
+  std::int64_t limit = 100;
+};
+/// The newest messages first.
+Result<std::vector<Message>> Messages(db::Database& db, const MessageFilter& filter);
+
+struct MessageLogReport {
+  std::int64_t messages = 0;
+  std::optional<std::int64_t> broken_at;
+  std::string detail;
+};
+/// Recomputes the message chain: the first message that does not hold.
+Result<MessageLogReport> VerifyMessageLog(db::Database& db);
+
 class ExchangeService {
  public:
   ExchangeService(db::Database& db, const Clock& clock, registries::RegistryService& registries, Signer& signer);
@@ -108,8 +155,9 @@ class ExchangeService {
   /// Errors: exchange.no_agreement, exchange.agreement_expired,
   /// exchange.agreement_revoked, exchange.wrong_purpose.
   Result<Agreement> Authorise(const std::string& subsystem, const std::string& registry, const std::string& purpose);
-  /// Records a signature nonce; exchange.replayed when it was seen before.
-  Status UseNonce(const std::string& nonce, const std::string& client);
+
+  /// Records an answered read in the caller's transaction (RecordMessage).
+  Status LogMessage(db::Connection& c, Message m) const { return RecordMessage(c, std::move(m), clock_); }
 
   /// A citizen gives consent: a new artefact, signed by the platform.
   /// Errors: request.invalid (each field and rule).

@@ -39,7 +39,8 @@ json AgreementJson(const Agreement& a) {
           {"requested_at", a.requested_at},
           {"decided_by", opt(a.decided_by)},
           {"decided_at", opt(a.decided_at)},
-          {"decision_note", opt(a.decision_note)}};
+          {"decision_note", opt(a.decision_note)},
+          {"log_bodies", a.log_bodies}};
 }
 
 /// "2026-12-01" as the UTC time the day starts.
@@ -55,7 +56,7 @@ Response RequestAgreement(ExchangeService& exchange, const Request& r) {
     return http::ErrorResponse(Error(dzong::errc::kForbidden, "you belong to no organisation"), r.request_id);
   }
   http::ObjectReader reader(*body, {"subsystem", "registry", "fields", "purpose_code", "purpose_text", "legal_basis",
-                                    "legal_reference", "valid_from", "valid_to"});
+                                    "legal_reference", "valid_from", "valid_to", "log_bodies"});
   Agreement a;
   a.consumer = *r.principal.organisation;
   a.subsystem = reader.RequiredString("subsystem", 1, 200).value_or("");
@@ -72,6 +73,13 @@ Response RequestAgreement(ExchangeService& exchange, const Request& r) {
     }
   } else {
     reader.Fail("fields", "required", "fields must be a list of the registry's field names");
+  }
+  if (body->contains("log_bodies")) {
+    if ((*body)["log_bodies"].is_boolean()) {
+      a.log_bodies = (*body)["log_bodies"].get<bool>();
+    } else {
+      reader.Fail("log_bodies", "type", "log_bodies must be true or false");
+    }
   }
   const auto start = DayStart(from);
   const auto end = DayStart(to);
@@ -135,9 +143,6 @@ Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& re
   const std::string purpose(r.HeaderValue("X-Purpose"));
   auto agreement = exchange.Authorise(r.principal.id, code, purpose);
   if (!agreement.ok()) return http::ErrorResponse(agreement.error(), r.request_id);
-  if (Status used = exchange.UseNonce(nonce, r.principal.id); !used.ok()) {
-    return http::ErrorResponse(used.error(), r.request_id);
-  }
   if (agreement->legal_basis == "consent" && code == "population") {
     if (Status consented = exchange.RequireConsent(*agreement, key); !consented.ok()) {
       return http::ErrorResponse(consented.error(), r.request_id);
@@ -180,11 +185,34 @@ Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& re
                                        digest, r.HeaderValue("Signature"), params);
   auto signature = signer.Sign(base);
   if (!signature.ok()) return http::ErrorResponse(signature.error(), r.request_id);
+  std::string response_signature = "sig1=:" + Base64Encode(signature->bytes) + ":";
   res.SetHeader("Content-Digest", digest);
   res.SetHeader("Signature-Input", "sig1=" + params);
-  res.SetHeader("Signature", "sig1=:" + Base64Encode(signature->bytes) + ":");
+  res.SetHeader("Signature", response_signature);
   res.SetHeader("Cache-Control", "no-store");
   res.audit_subjects = std::move(subjects);
+  // The nonce and the message log commit with the call's audit events,
+  // before the answer goes out; a nonce seen before refuses the answer.
+  Message m;
+  m.client = r.principal.id;
+  m.consumer = agreement->consumer;
+  m.registry = code;
+  m.record_key = key;
+  m.purpose = purpose;
+  if (const std::string_view issue = r.HeaderValue("X-Road-Issue"); !issue.empty()) {
+    m.purpose += " (";
+    m.purpose.append(issue);
+    m.purpose += ')';
+  }
+  m.agreement_id = agreement->id;
+  m.request_id = r.request_id;
+  m.nonce = nonce;
+  m.request_signature = std::string(r.HeaderValue("Signature"));
+  m.response_digest = digest;
+  m.response_signature = std::move(response_signature);
+  m.status = res.status;
+  if (agreement->log_bodies) m.body = res.body;
+  res.commit_with = [&exchange, m = std::move(m)](db::Connection& c) { return exchange.LogMessage(c, m); };
   return res;
 }
 

@@ -19,7 +19,7 @@ using nlohmann::json;
 constexpr char kColumns[] =
     "a.id, a.consumer, a.subsystem, a.registry, a.fields, a.purpose_code, a.purpose_text, a.legal_basis, "
     "a.legal_reference, a.valid_from, a.valid_to, a.status, a.requested_by, a.requested_at, a.decided_by, "
-    "a.decided_at, a.decision_note, r.custodian";
+    "a.decided_at, a.decision_note, r.custodian, a.log_bodies";
 
 Agreement FromRow(const db::Row& r) {
   Agreement a;
@@ -41,6 +41,7 @@ Agreement FromRow(const db::Row& r) {
   a.decided_at = r.OptText(15);
   a.decision_note = r.OptText(16);
   a.custodian = r.Text(17);
+  a.log_bodies = r.Int(18) != 0;
   return a;
 }
 
@@ -135,11 +136,12 @@ Result<Agreement> ExchangeService::Request(Agreement a, const audit::Actor& acto
   return db_.WriteValue<Agreement>([&](db::Connection& c) -> Result<Agreement> {
     const db::Value row[] = {a.consumer,     a.subsystem,       a.registry,   json(a.fields).dump(),
                              a.purpose_code, a.purpose_text,    a.legal_basis, a.legal_reference,
-                             a.valid_from,   a.valid_to,        a.requested_by, a.requested_at};
+                             a.valid_from,   a.valid_to,        a.requested_by, a.requested_at,
+                             std::int64_t{a.log_bodies ? 1 : 0}};
     DZONG_ASSIGN_OR_RETURN(
         db::Rows id, c.Query("INSERT INTO agreements (consumer, subsystem, registry, fields, purpose_code, purpose_text, "
-                             "legal_basis, legal_reference, valid_from, valid_to, status, requested_by, requested_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?) RETURNING id",
+                             "legal_basis, legal_reference, valid_from, valid_to, status, requested_by, requested_at, "
+                             "log_bodies) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?) RETURNING id",
                              row));
     a.id = id.at(0).Int(0);
     DZONG_TRY(audit::AppendWithCall(c,
@@ -252,18 +254,6 @@ Result<Agreement> ExchangeService::Authorise(const std::string& subsystem, const
                              other_purpose->purpose_code, other_purpose->id, purpose));
   }
   return Error(errc::kNoAgreement, fmt::format("{} has no approved agreement to read {}", subsystem, registry));
-}
-
-Status ExchangeService::UseNonce(const std::string& nonce, const std::string& client) {
-  return db_.Write([&](db::Connection& c) -> Status {
-    const db::Value row[] = {nonce, client, FormatUtc(clock_.Now())};
-    DZONG_ASSIGN_OR_RETURN(std::int64_t added,
-                           c.Execute("INSERT INTO exchange_nonces (nonce, client, seen_at) VALUES (?, ?, ?) "
-                                     "ON CONFLICT DO NOTHING",
-                                     row));
-    if (added == 0) return Error(errc::kReplayed, "this signed request was already answered: sign each request anew");
-    return {};
-  });
 }
 
 Result<Consent> ExchangeService::GiveConsent(Consent c, const audit::Actor& actor) {
