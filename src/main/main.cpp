@@ -12,13 +12,17 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "db/database.h"
 #include "main/app.h"
+#include "base/crypto.h"
 #include "base/signing.h"
 #include "main/config.h"
 #include "modules/audit/audit.h"
+#include "modules/exchange/client.h"
+#include "modules/exchange/exchange.h"
 #include "modules/keys/keys.h"
 #include "modules/registries/registries.h"
 
@@ -247,6 +251,67 @@ int KeysCommand(dzong::App& app, const std::string& action, const std::string& k
   return 0;
 }
 
+/// What `dzong exchange get` needs, from its options.
+struct ExchangeGetOptions {
+  dzong::exchange::ReadRequest request;
+  std::string key_file;
+  std::string keys_file;
+};
+
+/// Signs and sends one exchange read; the answer's body goes to standard
+/// output, what the check of its signature found to standard error. 0 for a
+/// valid signed answer, 3 for a refusal, 4 for an answer whose signature
+/// does not hold.
+int ExchangeGetCommand(ExchangeGetOptions options) {
+  std::ifstream key_in(options.key_file, std::ios::binary);
+  if (!key_in) {
+    std::fprintf(stderr, "dzong: exchange get: cannot read the key file %s\n", options.key_file.c_str());
+    return kExitFailure;
+  }
+  std::stringstream key_text;
+  key_text << key_in.rdbuf();
+  auto key = dzong::exchange::ParseKeyFile(key_text.str());
+  if (!key.ok()) {
+    std::fprintf(stderr, "dzong: exchange get: %s: %s\n", options.key_file.c_str(), key.error().message.c_str());
+    return kExitFailure;
+  }
+  options.request.key = *key;
+  if (!options.keys_file.empty()) {
+    std::ifstream keys_in(options.keys_file, std::ios::binary);
+    std::stringstream jwks;
+    jwks << keys_in.rdbuf();
+    auto keys = dzong::KeysFromJwks(jwks.str());
+    if (!keys_in || !keys.ok()) {
+      std::fprintf(stderr, "dzong: exchange get: %s is not a saved copy of /.well-known/dzong-keys.json\n",
+                   options.keys_file.c_str());
+      return kExitFailure;
+    }
+    options.request.platform_keys = *keys;
+  }
+  auto answer = dzong::exchange::Read(options.request);
+  if (!answer.ok()) {
+    std::fprintf(stderr, "dzong: exchange get: %s\n", answer.error().message.c_str());
+    return kExitFailure;
+  }
+  std::fwrite(answer->body.data(), 1, answer->body.size(), stdout);
+  std::fputc('\n', stdout);
+  if (answer->status != 200) {
+    std::fprintf(stderr, "refused (%d %s): %s\n", answer->status, answer->error_code.c_str(), answer->message.c_str());
+    return kExitBroken;
+  }
+  const char* found = "bad signature";
+  switch (answer->signature.value_or(dzong::SignatureCheck::kBadSignature)) {
+    case dzong::SignatureCheck::kValid: found = "valid"; break;
+    case dzong::SignatureCheck::kUnknownKey: found = "signed with a key the platform does not publish"; break;
+    case dzong::SignatureCheck::kOutsideKeyPeriod: found = "signed outside its key's period"; break;
+    case dzong::SignatureCheck::kBadSignature: break;
+  }
+  const bool valid = answer->signature == dzong::SignatureCheck::kValid && answer->digest_matches;
+  std::fprintf(stderr, "answer signed by %s: %s%s\n", answer->signed_by.c_str(), found,
+               answer->digest_matches ? "" : "; its Content-Digest does not match the body");
+  return valid ? 0 : 4;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -300,7 +365,40 @@ int main(int argc, char** argv) {
   auto* keys_retire = keys_cmd->add_subcommand("retire", "end a replaced key's period");
   std::string retire_kid;
   keys_retire->add_option("kid", retire_kid, "the key id")->required();
+  auto* exchange_cmd = cli.add_subcommand("exchange", "the exchange between agencies, as an agency's system uses it");
+  exchange_cmd->require_subcommand(1);
+  auto* keygen = exchange_cmd->add_subcommand("keygen", "make a system's key file; prints the public key to register");
+  std::string keygen_output;
+  keygen->add_option("-o,--output", keygen_output, "the key file to write (created with mode 0600)")->required();
+  auto* get = exchange_cmd->add_subcommand("get", "sign and send a read of one record, and check the signed answer");
+  ExchangeGetOptions get_options;
+  get->add_option("registry", get_options.request.registry, "the registry's code, e.g. population")->required();
+  get->add_option("key", get_options.request.record_key, "the record's key, e.g. a CID")->required();
+  get->add_option("--server", get_options.request.server, "the platform, e.g. http://127.0.0.1:8080")->required();
+  get->add_option("--client", get_options.request.client, "the system's registered name, BT/GOV/<ORG>/<SUBSYSTEM>")
+      ->required();
+  get->add_option("--key-file", get_options.key_file, "the system's key file (dzong exchange keygen)")->required();
+  get->add_option("--purpose", get_options.request.purpose, "the agreement's purpose code")->required();
+  get->add_option("--issue", get_options.request.issue, "the case or application number the read is for");
+  get->add_option("--keys", get_options.keys_file,
+                  "check the answer against this saved copy of /.well-known/dzong-keys.json (default: fetch it)");
+  auto* verify_log = exchange_cmd->add_subcommand("verify-log", "recompute the message log's hash chain");
   CLI11_PARSE(cli, argc, argv);
+
+  // The client side needs no database and no settings.
+  if (*keygen) {
+    const std::string text = dzong::exchange::NewKeyFile();
+    const int fd = ::open(keygen_output.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      std::fprintf(stderr, "dzong: exchange keygen: cannot create %s (it must not exist yet)\n", keygen_output.c_str());
+      if (fd >= 0) ::close(fd);
+      return kExitFailure;
+    }
+    ::close(fd);
+    std::printf("%s\n", dzong::Base64Encode(dzong::exchange::ParseKeyFile(text)->PublicKey()).c_str());
+    return 0;
+  }
+  if (*get) return ExchangeGetCommand(std::move(get_options));
 
   auto config = dzong::LoadConfig(config_file, dzong::ProcessEnvironment());
   if (!config.ok()) {
@@ -363,6 +461,18 @@ int main(int argc, char** argv) {
       } else {
         std::fprintf(stderr, "exported %lld records\n", static_cast<long long>(*written));
       }
+    }
+  } else if (*verify_log) {
+    auto report = dzong::exchange::VerifyMessageLog((*app)->Database());
+    if (!report.ok()) {
+      std::fprintf(stderr, "dzong: exchange verify-log: %s\n", report.error().message.c_str());
+      rc = kExitFailure;
+    } else if (report->broken_at) {
+      std::printf("message log BROKEN at message %lld: %s\n", static_cast<long long>(*report->broken_at),
+                  report->detail.c_str());
+      rc = kExitBroken;
+    } else {
+      std::printf("message log intact: %lld messages\n", static_cast<long long>(report->messages));
     }
   } else if (*keys_list || *keys_rotate || *keys_retire) {
     rc = KeysCommand(**app, *keys_rotate ? "rotate" : *keys_retire ? "retire" : "list", retire_kid);

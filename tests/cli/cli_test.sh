@@ -150,6 +150,44 @@ import_and_export() {
   [[ $out == *'"given_name":"Dechen Wangmo"'* && $out != *Nima* ]] || { echo "$out"; return 1; }
 }
 
+# exchange_client: an agency's developer makes a key file (mode 0600, never
+# overwritten), registers the system, and `dzong exchange get` signs a read:
+# without an agreement it is refused with its code (exit 3); the message log
+# verifies.
+exchange_client() {
+  local dir=$work/exchange port pid out rc public id
+  local token=exchange-test-operator-token-0123456789abcdef
+  mkdir -p "$dir"
+  port=$(free_port) || return 1
+  export DZONG_DATABASE_URL="sqlite://$dir/dzong.db" DZONG_LISTEN=127.0.0.1:$port DZONG_DATA_DIR=$dir \
+    DZONG_OPERATOR_TOKEN=$token
+  "$dzong" seed --demo --population 20 >/dev/null || return 1
+  public=$("$dzong" exchange keygen -o "$dir/system.key") || return 1
+  [[ $(stat -c %a "$dir/system.key") == 600 ]] || { echo "key file mode $(stat -c %a "$dir/system.key")"; return 1; }
+  if "$dzong" exchange keygen -o "$dir/system.key" 2>/dev/null; then echo "keygen overwrote a key file"; return 1; fi
+  "$dzong" serve >"$dir/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break
+    sleep 0.1
+  done
+  id=$(curl -fs -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"kind\":\"system\",\"username\":\"BT/GOV/MOH/EPIS\",\"display_name\":\"Health information system\",\"organisation\":\"MOH\",\"public_key\":\"$public\"}" \
+    "http://127.0.0.1:$port/api/v1/accounts" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || {
+    kill "$pid"; return 1; }
+  curl -fs -o /dev/null -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d '{"role":"exchange_client"}' "http://127.0.0.1:$port/api/v1/accounts/$id/grants" || { kill "$pid"; return 1; }
+  out=$("$dzong" exchange get population 11410012345 --server "http://127.0.0.1:$port" --client BT/GOV/MOH/EPIS \
+    --key-file "$dir/system.key" --purpose HEALTH-REG --issue MOH-2026-000001 2>&1)
+  rc=$?
+  kill -TERM "$pid"
+  wait "$pid"
+  [[ $rc -eq 3 && $out == *"exchange.no_agreement"* ]] || { echo "exit $rc: $out"; return 1; }
+  out=$("$dzong" exchange verify-log) || { echo "$out"; return 1; }
+  unset DZONG_DATABASE_URL DZONG_LISTEN DZONG_DATA_DIR DZONG_OPERATOR_TOKEN
+  [[ $out == "message log intact: 0 messages" ]] || { echo "$out"; return 1; }
+}
+
 # crash_during_writes URL: SIGKILL the server while eight clients create
 # organisations; after a restart every acknowledged (201) creation is there
 # and the audit chain, which holds each creation's event, verifies.
@@ -211,6 +249,7 @@ check "cli: audit verify reports an intact log" audit_verify
 check "cli: serve refuses to start without a key-encryption key, exit 2" serve_needs_kek
 check "cli: audit export, keys rotate and retire, archive; each verifies, an edit is found" audit_export_and_keys
 check "cli: import refuses bad rows into a reject file, commits the rest; export writes them back" import_and_export
+check "cli: exchange keygen, and exchange get signs a read that is refused without an agreement (exit 3)" exchange_client
 check "cli: serve on SQLite, SIGTERM exits 0" serve_and_stop "sqlite://$work/var/dzong.db"
 check "crash: SIGKILL during writes on SQLite loses nothing acknowledged" crash_during_writes "sqlite://$work/crash.db"
 if [[ -n "${TEST_POSTGRES_URL:-}" ]]; then

@@ -12,6 +12,7 @@
 
 #include "base/crypto.h"
 #include "main/app.h"
+#include "modules/exchange/client.h"
 #include "modules/exchange/exchange.h"
 #include "modules/identity/identity.h"
 #include "modules/identity/message_signature.h"
@@ -316,6 +317,53 @@ TEST_F(ExchangeTest, TheMessageLogKeepsEveryAnsweredReadInAChain) {
   ASSERT_TRUE(report.ok());
   ASSERT_TRUE(report->broken_at) << "a removed tail is found";
   EXPECT_EQ(*report->broken_at, 2);
+}
+
+TEST_F(ExchangeTest, TheAgencyClientSignsReadsAndChecksTheSignedAnswer) {
+  const json agreement = Ask("HEALTH-REG", "2026-01-01", "2030-01-01");
+  ASSERT_EQ(Decide(agreement["id"], "approve", dcrc_), 200);
+  auto key = exchange::ParseKeyFile(Base64Encode(keys_.secret_key) + "\n");
+  ASSERT_TRUE(key.ok());
+  EXPECT_EQ(key->PublicKey(), keys_.public_key);
+  EXPECT_FALSE(exchange::ParseKeyFile("not a key").ok());
+
+  exchange::ReadRequest request;
+  request.server = fmt::format("http://127.0.0.1:{}", server_.port());
+  request.client = kSystem;
+  request.key = *key;
+  request.purpose = "HEALTH-REG";
+  request.issue = "MOH-2026-000777";
+  request.registry = "population";
+  request.record_key = kPerson;
+  auto answer = exchange::Read(request);
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  ASSERT_EQ(answer->status, 200) << answer->body;
+  EXPECT_EQ(answer->signature, SignatureCheck::kValid);
+  EXPECT_TRUE(answer->digest_matches);
+  EXPECT_EQ(json::parse(answer->body)["data"]["given_name"], "Sonam Choden");
+  EXPECT_EQ(Count("action = 'exchange.read' AND purpose = 'HEALTH-REG / MOH-2026-000777' AND subject = '11410012345'"), 1);
+
+  // Against keys that are not the platform's, the answer does not check.
+  request.platform_keys = std::vector<PublicKey>{};
+  answer = exchange::Read(request);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->signature, SignatureCheck::kUnknownKey);
+
+  // A purpose the agreement does not name: a coded refusal, no signature.
+  request.platform_keys.reset();
+  request.purpose = "TAX-AUDIT";
+  answer = exchange::Read(request);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->status, 403);
+  EXPECT_EQ(answer->error_code, "exchange.wrong_purpose");
+  EXPECT_FALSE(answer->signature);
+
+  // A key the system did not register.
+  request.purpose = "HEALTH-REG";
+  request.key = *exchange::ParseKeyFile(exchange::NewKeyFile());
+  answer = exchange::Read(request);
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->status, 401);
 }
 
 }  // namespace
