@@ -216,6 +216,7 @@ void App::Shutdown() { parts_->server->Shutdown(); }
 
 keys::KeyRing& App::Keys() { return *parts_->keys; }
 registries::RegistryService& App::Registries() { return *parts_->registries; }
+exchange::ExchangeService& App::Exchange() { return *parts_->exchange; }
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

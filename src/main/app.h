@@ -28,6 +28,9 @@ class KeyRing;
 namespace registries {
 class RegistryService;
 }
+namespace exchange {
+class ExchangeService;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -52,6 +55,7 @@ class App {
   web::Web& Web();
   keys::KeyRing& Keys();
   registries::RegistryService& Registries();
+  exchange::ExchangeService& Exchange();
   const Config& Settings() const;
   const Clock& Time() const;
 

@@ -15,6 +15,7 @@
 #include "modules/exchange/client.h"
 #include "modules/exchange/exchange.h"
 #include "modules/identity/identity.h"
+#include "modules/keys/keys.h"
 #include "modules/identity/message_signature.h"
 #include "modules/registries/registries.h"
 #include "support/test_server.h"
@@ -317,6 +318,15 @@ TEST_F(ExchangeTest, TheMessageLogKeepsEveryAnsweredReadInAChain) {
   ASSERT_TRUE(report.ok());
   ASSERT_TRUE(report->broken_at) << "a removed tail is found";
   EXPECT_EQ(*report->broken_at, 2);
+
+  // After a restart, a nonce answered within a signature's lifetime is still refused.
+  exchange::ExchangeService restarted(db, server_.app().Time(), server_.app().Registries(), server_.app().Keys());
+  Status replay = db.Write([&](db::Connection& c) { return restarted.LogMessage(c, oldest); });
+  ASSERT_FALSE(replay.ok());
+  EXPECT_EQ(replay.error().code, "exchange.replayed");
+  exchange::Message fresh = oldest;
+  fresh.nonce = RandomHex(16);
+  EXPECT_TRUE(db.Write([&](db::Connection& c) { return restarted.LogMessage(c, fresh); }).ok());
 }
 
 TEST_F(ExchangeTest, TheAgencyClientSignsReadsAndChecksTheSignedAnswer) {

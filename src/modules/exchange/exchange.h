@@ -4,7 +4,11 @@
 // stays with its custodian; every read names its purpose and its person,
 // and is recorded in the audit log, so the citizen sees it.
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
+#include <mutex>
+#include <unordered_set>
 #include <optional>
 #include <span>
 #include <string>
@@ -113,16 +117,28 @@ struct Message {
 
 /// The bytes a message's hash covers.
 std::string MessageCanonical(const Message& m);
-/// In the caller's transaction: records the request's nonce (an error,
-/// exchange.replayed, when it was seen before, and nothing is written) and
-/// appends the message to the chain. Nonces past a signature's lifetime are
-/// pruned as it goes.
+/// In the caller's transaction: appends the message to the chain.
 Status RecordMessage(db::Connection& c, Message m, const Clock& clock);
 
+/// The nonces of the signed requests answered within a signature's
+/// lifetime (a signature's `created` may be five minutes either side of
+/// now, so a nonce can come back at most ten minutes after it was first
+/// seen). Kept in memory and rebuilt from the message log at start.
+class NonceRegister {
+ public:
+  /// False when `client` already used `nonce`.
+  bool Claim(const std::string& client, const std::string& nonce, std::chrono::system_clock::time_point now);
+  void Release(const std::string& client, const std::string& nonce);
+  std::size_t size() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_set<std::string> seen_;
+  std::deque<std::pair<std::chrono::system_clock::time_point, std::string>> order_;
+};
+
 struct MessageFilter {
-  std::string client;
-  std::string registry;  ///< with record_key
-  std::string record_key;
+  std::string client;  ///< one system's messages; all when empty
   std::int64_t limit = 100;
 };
 /// The newest messages first.
@@ -156,8 +172,10 @@ class ExchangeService {
   /// exchange.agreement_revoked, exchange.wrong_purpose.
   Result<Agreement> Authorise(const std::string& subsystem, const std::string& registry, const std::string& purpose);
 
-  /// Records an answered read in the caller's transaction (RecordMessage).
-  Status LogMessage(db::Connection& c, Message m) const { return RecordMessage(c, std::move(m), clock_); }
+  /// Records an answered read in the caller's transaction (RecordMessage),
+  /// once its nonce is claimed. Errors: exchange.replayed when the client
+  /// used the nonce before, and nothing is written.
+  Status LogMessage(db::Connection& c, const Message& m);
 
   /// A citizen gives consent: a new artefact, signed by the platform.
   /// Errors: request.invalid (each field and rule).
@@ -176,6 +194,9 @@ class ExchangeService {
   const Clock& clock_;
   registries::RegistryService& registries_;
   Signer& signer_;
+  NonceRegister nonces_;
+  std::once_flag nonces_loaded_;
+  Status nonces_load_;
 };
 
 /// /api/v1/agreements (request, list, decide) and

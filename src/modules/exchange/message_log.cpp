@@ -16,10 +16,6 @@ using nlohmann::json;
 
 constexpr char kGenesis[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// A signature's `created` may be five minutes either side of now, so a
-/// nonce can come back at most ten minutes after it was first seen; older
-/// ones are pruned, every this many messages.
-constexpr std::int64_t kPruneEvery = 1024;
 constexpr auto kNonceLifetime = std::chrono::minutes(11);
 
 constexpr char kColumns[] =
@@ -58,14 +54,7 @@ std::string MessageCanonical(const Message& m) {
 }
 
 Status RecordMessage(db::Connection& c, Message m, const Clock& clock) {
-  const auto now = clock.Now();
-  m.at = FormatUtc(now);
-  const db::Value nonce[] = {m.nonce, m.client, m.at};
-  DZONG_ASSIGN_OR_RETURN(std::int64_t fresh,
-                         c.Execute("INSERT INTO exchange_nonces (nonce, client, seen_at) VALUES (?, ?, ?) "
-                                   "ON CONFLICT DO NOTHING",
-                                   nonce));
-  if (fresh == 0) return Error(errc::kReplayed, "this signed request was already answered: sign each request anew");
+  m.at = FormatUtc(clock.Now());
   DZONG_ASSIGN_OR_RETURN(db::Rows head,
                          c.Query("UPDATE exchange_message_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"));
   if (head.empty()) return Error(dzong::errc::kInternal, "the message log has no head; run dzong migrate");
@@ -94,11 +83,50 @@ Status RecordMessage(db::Connection& c, Message m, const Clock& clock) {
                       row));
   const db::Value moved[] = {m.hash};
   DZONG_TRY(c.Execute("UPDATE exchange_message_head SET hash = ? WHERE id = 1", moved));
-  if (m.seq % kPruneEvery == 0) {
-    const db::Value before[] = {FormatUtc(now - kNonceLifetime)};
-    DZONG_TRY(c.Execute("DELETE FROM exchange_nonces WHERE seen_at < ?", before));
-  }
   return {};
+}
+
+bool NonceRegister::Claim(const std::string& client, const std::string& nonce,
+                          std::chrono::system_clock::time_point now) {
+  std::string key = client + ' ' + nonce;
+  std::lock_guard lock(mutex_);
+  while (!order_.empty() && order_.front().first < now - kNonceLifetime) {
+    seen_.erase(order_.front().second);
+    order_.pop_front();
+  }
+  if (!seen_.insert(key).second) return false;
+  order_.emplace_back(now, std::move(key));
+  return true;
+}
+
+void NonceRegister::Release(const std::string& client, const std::string& nonce) {
+  std::lock_guard lock(mutex_);
+  seen_.erase(client + ' ' + nonce);
+}
+
+std::size_t NonceRegister::size() const {
+  std::lock_guard lock(mutex_);
+  return seen_.size();
+}
+
+Status ExchangeService::LogMessage(db::Connection& c, const Message& m) {
+  std::call_once(nonces_loaded_, [&] {
+    // The nonces answered within their lifetime before this start.
+    const auto now = clock_.Now();
+    const db::Value from[] = {FormatUtc(now - kNonceLifetime)};
+    nonces_load_ = c.QueryEach("SELECT client, nonce, at FROM exchange_messages WHERE at >= ? ORDER BY seq", from,
+                               [&](const db::RowView& r) {
+                                 nonces_.Claim(std::string(r.Text(0)), std::string(r.Text(1)), now);
+                                 return true;
+                               });
+  });
+  DZONG_TRY(nonces_load_);
+  if (!nonces_.Claim(m.client, m.nonce, clock_.Now())) {
+    return Error(errc::kReplayed, "this signed request was already answered: sign each request anew");
+  }
+  Status recorded = RecordMessage(c, m, clock_);
+  if (!recorded.ok()) nonces_.Release(m.client, m.nonce);
+  return recorded;
 }
 
 Result<std::vector<Message>> Messages(db::Database& db, const MessageFilter& filter) {
@@ -107,11 +135,6 @@ Result<std::vector<Message>> Messages(db::Database& db, const MessageFilter& fil
   if (!filter.client.empty()) {
     where += " AND client = ?";
     params.emplace_back(filter.client);
-  }
-  if (!filter.registry.empty()) {
-    where += " AND registry = ? AND record_key = ?";
-    params.emplace_back(filter.registry);
-    params.emplace_back(filter.record_key);
   }
   params.emplace_back(filter.limit);
   return db.ReadValue<std::vector<Message>>([&](db::Connection& c) -> Result<std::vector<Message>> {

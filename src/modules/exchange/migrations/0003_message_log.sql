@@ -24,7 +24,6 @@ CREATE TABLE exchange_messages (
   hash TEXT NOT NULL
 );
 CREATE INDEX exchange_messages_client ON exchange_messages (client, seq);
-CREATE INDEX exchange_messages_record ON exchange_messages (registry, record_key, seq);
 
 CREATE TABLE exchange_message_head (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -34,5 +33,6 @@ CREATE TABLE exchange_message_head (
 INSERT INTO exchange_message_head (id, seq, hash)
   VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 
--- Nonces older than a signature's lifetime are pruned; this finds them.
-CREATE INDEX exchange_nonces_seen ON exchange_nonces (seen_at);
+-- The nonces of answered requests are in the message log; the server keeps
+-- those within a signature's lifetime in memory.
+DROP TABLE exchange_nonces;
