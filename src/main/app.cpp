@@ -179,7 +179,8 @@ Result<std::string> App::Seed(bool demo, std::int64_t population, std::uint64_t 
   std::string people;
   if (population > 0) {
     DZONG_ASSIGN_OR_RETURN(auto made, parts_->registries->SeedPopulation(population, population_seed, demo, seeder));
-    people = fmt::format("; population: {} people added, {} already present", made.people, made.already_present);
+    people = fmt::format("; population: {} people added, {} already present; land: {} plots; business licences: {}",
+                         made.people, made.already_present, made.plots, made.licences);
   }
   return fmt::format("organisations: {} added, {} already present; {}; registries: {} added{}", report.inserted,
                      report.already_present, identity, registries, people);

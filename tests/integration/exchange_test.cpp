@@ -90,10 +90,14 @@ class ExchangeTest : public ::testing::Test {
     if (nonce.empty()) nonce = RandomHex(16);
     const auto created =
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    const std::string params = fmt::format("(\"@method\" \"@path\" \"x-purpose\");created={};keyid=\"{}\";alg=\"ed25519\";nonce=\"{}\"",
-                                           created, kSystem, nonce);
-    const std::string base = fmt::format("\"@method\": GET\n\"@path\": {}\n\"x-purpose\": {}\n\"@signature-params\": {}",
-                                         path, purpose, params);
+    // A target with a query signs it too.
+    const auto mark = path.find('?');
+    const std::string query = mark == std::string::npos ? "" : fmt::format("\"@query\": {}\n", path.substr(mark));
+    const std::string params =
+        fmt::format("(\"@method\" \"@path\"{} \"x-purpose\");created={};keyid=\"{}\";alg=\"ed25519\";nonce=\"{}\"",
+                    query.empty() ? "" : " \"@query\"", created, kSystem, nonce);
+    const std::string base = fmt::format("\"@method\": GET\n\"@path\": {}\n{}\"x-purpose\": {}\n\"@signature-params\": {}",
+                                         path.substr(0, mark), query, purpose, params);
     return {{"X-Purpose", purpose},
             {"X-Road-Issue", "MOH-2026-001234"},
             {"Signature-Input", "sig1=" + params},
@@ -374,6 +378,47 @@ TEST_F(ExchangeTest, TheAgencyClientSignsReadsAndChecksTheSignedAnswer) {
   answer = exchange::Read(request);
   ASSERT_TRUE(answer.ok());
   EXPECT_EQ(answer->status, 401);
+}
+
+TEST_F(ExchangeTest, ASystemFindsAPersonsPlotsByAnAgreedField) {
+  auto client = server_.Client();
+  auto asked = client->Send("POST", "/api/v1/agreements",
+                            json{{"subsystem", kSystem}, {"registry", "land"},
+                                 {"fields", {"plot_id", "owner_cid", "area_acres"}}, {"purpose_code", "SUBSIDY"},
+                                 {"purpose_text", "Checking land holdings for the farm subsidy"},
+                                 {"legal_basis", "public_task"}, {"legal_reference", "Land Act 2007"},
+                                 {"valid_from", "2026-01-01"}, {"valid_to", "2030-01-01"}}.dump(),
+                            Bearer(moh_));
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  // The custodian of land is the land commission: the DCRC administrator cannot approve it.
+  EXPECT_EQ(Decide(json::parse(asked.body)["id"], "approve", dcrc_), 403);
+  auto& db = server_.app().Database();
+  ASSERT_TRUE(db.Write([](db::Connection& c) -> Status {
+                  DZONG_TRY(c.Execute("UPDATE agreements SET status = 'approved', decided_by = 'nlcs' WHERE registry = 'land'"));
+                  return {};
+                }).ok());
+
+  const std::string path = "/exchange/v1/registries/land/records?owner_cid=11410012345";
+  // Unless the signature covers the query, it is refused.
+  EXPECT_EQ(Code(client->Get(path, Signed("/exchange/v1/registries/land/records", "SUBSIDY"))), "exchange.not_signed");
+  auto found = client->Get(path, Signed(path, "SUBSIDY"));
+  ASSERT_EQ(found.status, 200) << found.body;
+  const json body = json::parse(found.body);
+  ASSERT_EQ(body["items"].size(), 1U);
+  EXPECT_EQ(body["items"][0]["key"], "CHA-000001");
+  EXPECT_EQ(body["items"][0]["data"], (json{{"plot_id", "CHA-000001"}, {"owner_cid", kPerson}, {"area_acres", 0.42}}));
+  EXPECT_FALSE(found.Header("signature").empty());
+  EXPECT_EQ(Count("action = 'exchange.read' AND subject = '11410012345' AND purpose LIKE 'SUBSIDY%'"), 1);
+
+  // A field the agreement does not name, or one that names no person: refused, named.
+  auto other = client->Get("/exchange/v1/registries/land/records?thram_number=T14900001",
+                           Signed("/exchange/v1/registries/land/records?thram_number=T14900001", "SUBSIDY"));
+  EXPECT_EQ(other.status, 422);
+  EXPECT_EQ(json::parse(other.body)["fields"][0]["rule"], "agreed");
+  auto area = client->Get("/exchange/v1/registries/land/records?area_acres=0.42",
+                          Signed("/exchange/v1/registries/land/records?area_acres=0.42", "SUBSIDY"));
+  EXPECT_EQ(area.status, 422);
+  EXPECT_EQ(json::parse(area.body)["fields"][0]["rule"], "queryable");
 }
 
 }  // namespace

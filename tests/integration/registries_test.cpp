@@ -117,6 +117,59 @@ TEST_F(RegistriesTest, ThePopulationIsDeterministicAndItsFamiliesHoldTogether) {
   EXPECT_EQ(again->already_present, 600);
 }
 
+TEST_F(RegistriesTest, LandAndLicencesBelongToPeopleOfThePopulation) {
+  audit::Actor seeder;
+  seeder.id = "seed";
+  auto made = Registries().SeedPopulation(400, 7, true, seeder);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  EXPECT_GT(made->plots, 100);
+  EXPECT_GT(made->licences, 2);
+  const auto people = People();
+  const auto check = [&](const std::string& registry, std::int64_t expected) {
+    auto rows = server_.app().Database().ReadValue<db::Rows>([&](db::Connection& c) {
+      const db::Value code[] = {registry};
+      return c.Query("SELECT record_key, data FROM registry_records WHERE registry = ? AND valid_to IS NULL", code);
+    });
+    ASSERT_EQ(static_cast<std::int64_t>(rows->size()), expected);
+    const auto schema = Registries().Get(registry).value();
+    for (const auto& r : *rows) {
+      const json data = json::parse(r.Text(1));
+      EXPECT_TRUE(registries::Validate(schema, data).empty()) << data.dump();
+      const auto owner = people.find(data["owner_cid"].get<std::string>());
+      ASSERT_NE(owner, people.end()) << "the owner is a person of the register: " << data.dump();
+      EXPECT_EQ(owner->second["dzongkhag"], data["dzongkhag"]) << data.dump();
+      EXPECT_EQ(owner->second["status"], "alive") << data.dump();
+    }
+  };
+  check("land", made->plots);
+  check("business_licences", made->licences);
+
+  // What the registers hold about the demo citizen: her own record, her plot and her licence.
+  auto about = Registries().RecordsAbout("11410012345");
+  ASSERT_TRUE(about.ok());
+  std::set<std::string> held;
+  for (const auto& [registry, record] : *about) held.insert(registry.code + "/" + record.key);
+  EXPECT_EQ(held, (std::set<std::string>{"population/11410012345", "land/CHA-000001", "business_licences/1000001"}));
+
+  // The plot changes hands: the index follows the new version.
+  const std::string steward = Official("land.steward", "NLCS", "registry_steward");
+  auto plot = json::parse(Registries().GetRecord("land", "CHA-000001", std::nullopt)->data);
+  const std::string buyer = people.rbegin()->first;
+  plot["owner_cid"] = buyer;
+  auto sold = server_.Client()->Send("PUT", "/api/v1/registries/land/records/CHA-000001",
+                                     json{{"data", plot}, {"reason", "Sale deed 2026/114"}}.dump(),
+                                     {{"Authorization", "Bearer " + steward}, {"If-Match", "\"1\""}});
+  ASSERT_EQ(sold.status, 200) << sold.body;
+  EXPECT_EQ(Registries().FindBySubject("land", "owner_cid", "11410012345", 10)->size(), 0U);
+  auto bought = Registries().FindBySubject("land", "owner_cid", buyer, 10);
+  ASSERT_TRUE(bought.ok());
+  EXPECT_TRUE(std::any_of(bought->begin(), bought->end(), [](const auto& r) { return r.key == "CHA-000001"; }));
+  // Only fields that name a person can be looked up.
+  auto by_area = Registries().FindBySubject("land", "area_acres", "0.42", 10);
+  ASSERT_FALSE(by_area.ok());
+  EXPECT_EQ(by_area.error().fields.at(0).rule, "queryable");
+}
+
 TEST_F(RegistriesTest, StewardsOfTheCustodianKeepRecordsAsVersionsWithHistory) {
   audit::Actor seeder;
   seeder.id = "seed";

@@ -33,13 +33,12 @@ class Pages {
 
   Response Records(const Request& r) {
     json registers = json::array();
-    auto list = registries_.List();
-    if (!list.ok()) return web_.ErrorPage(r, list.error(), 500);
+    // Their own population record, and the plots and licences in their name.
+    auto about = registries_.RecordsAbout(r.principal.id);
+    if (!about.ok()) return web_.ErrorPage(r, about.error(), 500);
     const bool dz = web_.Language(r) == "dz";
-    for (const auto& reg : *list) {
-      if (reg.key_field != "cid") continue;  // registers kept by a person's CID
-      auto record = registries_.GetRecord(reg.code, r.principal.id, std::nullopt);
-      if (!record.ok()) continue;
+    for (const auto& [reg, held] : *about) {
+      const registries::Record* record = &held;
       const json data = json::parse(record->data);
       json rows = json::array();
       for (const auto& f : reg.fields) {
@@ -48,7 +47,9 @@ class Pages {
         rows.push_back({{"label", dz && !f.label_dz.empty() ? f.label_dz : f.description},
                         {"value", v.is_string() ? v.get<std::string>() : v.dump()}});
       }
-      registers.push_back({{"title", dz ? reg.title_dz : reg.title_en},
+      std::string title = dz ? reg.title_dz : reg.title_en;
+      if (reg.key_field != "cid") title += " · " + record->key;
+      registers.push_back({{"title", title},
                            {"custodian", OrganisationName(r, reg.custodian)},
                            {"updated", web::BhutanTime(record->valid_from)},
                            {"version", record->version},

@@ -2,6 +2,7 @@
 // systems: signed requests in, signed responses out.
 #include <charconv>
 #include <chrono>
+#include <variant>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -124,8 +125,11 @@ std::string SignatureParam(std::string_view input, std::string_view name) {
   return end == std::string_view::npos ? std::string() : std::string(input.substr(start, end - start));
 }
 
-Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& registries, Signer& signer,
-                      const Request& r, const std::string& code, const std::string& key) {
+/// What every exchange request must be: signed by a registered agency
+/// system, covering its purpose, with a nonce, under an agreement in force
+/// for that purpose. Returns the agreement, or the refusal to send.
+std::variant<Agreement, Response> Admit(ExchangeService& exchange, const Request& r, const std::string& code,
+                                        std::string& nonce) {
   const auto refuse = [&](const char* error_code, std::string message) {
     return http::ErrorResponse(Error(error_code, std::move(message)), r.request_id);
   };
@@ -136,44 +140,43 @@ Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& re
   if (input.find("\"x-purpose\"") == std::string_view::npos) {
     return refuse(errc::kNotSigned, "the signature must cover the x-purpose header");
   }
-  const std::string nonce = SignatureParam(input, "nonce");
+  if (!r.query.empty() && input.find("\"@query\"") == std::string_view::npos) {
+    return refuse(errc::kNotSigned, "the signature must cover @query");
+  }
+  nonce = SignatureParam(input, "nonce");
   if (nonce.size() < 16 || nonce.size() > 128) {
     return refuse(errc::kNotSigned, "the signature must carry a nonce of 16 to 128 characters");
   }
-  const std::string purpose(r.HeaderValue("X-Purpose"));
-  auto agreement = exchange.Authorise(r.principal.id, code, purpose);
+  auto agreement = exchange.Authorise(r.principal.id, code, std::string(r.HeaderValue("X-Purpose")));
   if (!agreement.ok()) return http::ErrorResponse(agreement.error(), r.request_id);
-  if (agreement->legal_basis == "consent" && code == "population") {
-    if (Status consented = exchange.RequireConsent(*agreement, key); !consented.ok()) {
-      return http::ErrorResponse(consented.error(), r.request_id);
-    }
-  }
-  auto record = registries.GetRecord(code, key, std::nullopt);
-  if (!record.ok()) return http::ErrorResponse(record.error(), r.request_id);
-  auto registry = registries.Get(code);
-  if (!registry.ok()) return http::ErrorResponse(registry.error(), r.request_id);
-  const json data = json::parse(record->data);
+  return std::move(agreement).value();
+}
+
+/// The fields of a record the agreement allows, and the people they name.
+json AllowedFields(const registries::Registry& registry, const Agreement& agreement, const std::string& data_text,
+                   std::vector<std::string>& subjects) {
+  const json data = json::parse(data_text);
   json allowed = json::object();
-  std::vector<std::string> subjects;
-  if (code == "population") subjects.push_back(key);
-  for (const std::string& field : agreement->fields) {
+  for (const std::string& field : agreement.fields) {
     if (!data.contains(field)) continue;
     allowed[field] = data[field];
-    for (const auto& spec : registry->fields) {
+    for (const auto& spec : registry.fields) {
       if (spec.name == field && spec.type == "reference" && spec.reference == "population" && data[field].is_string() &&
           std::find(subjects.begin(), subjects.end(), data[field].get<std::string>()) == subjects.end()) {
         subjects.push_back(data[field].get<std::string>());
       }
     }
   }
-  Response res = http::JsonResponse(200, {{"registry", code},
-                            {"key", key},
-                            {"version", record->version},
-                            {"agreement", agreement->id},
-                            {"purpose", purpose},
-                            {"data", std::move(allowed)}});
-  // The answer is signed by the platform and bound to the request by
-  // covering the request's own signature (RFC 9421 "signature";req).
+  return allowed;
+}
+
+/// Signs the answer (bound to the request by covering its signature, RFC
+/// 9421 "signature";req) and has its message logged, with its nonce, in the
+/// transaction that records the call.
+Response SignedAnswer(ExchangeService& exchange, Signer& signer, const Request& r, const Agreement& agreement,
+                      const std::string& code, const std::string& key, const std::string& nonce, json body,
+                      std::vector<std::string> subjects) {
+  Response res = http::JsonResponse(200, body);
   const std::string digest = "sha-256=:" + Base64Encode(Sha256(res.body)) + ":";
   auto kid = signer.ActiveKeyId();
   if (!kid.ok()) return http::ErrorResponse(kid.error(), r.request_id);
@@ -195,25 +198,98 @@ Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& re
   // before the answer goes out; a nonce seen before refuses the answer.
   Message m;
   m.client = r.principal.id;
-  m.consumer = agreement->consumer;
+  m.consumer = agreement.consumer;
   m.registry = code;
   m.record_key = key;
-  m.purpose = purpose;
+  m.purpose = r.HeaderValue("X-Purpose");
   if (const std::string_view issue = r.HeaderValue("X-Road-Issue"); !issue.empty()) {
     m.purpose += " (";
     m.purpose.append(issue);
     m.purpose += ')';
   }
-  m.agreement_id = agreement->id;
+  m.agreement_id = agreement.id;
   m.request_id = r.request_id;
   m.nonce = nonce;
   m.request_signature = std::string(r.HeaderValue("Signature"));
   m.response_digest = digest;
   m.response_signature = std::move(response_signature);
   m.status = res.status;
-  if (agreement->log_bodies) m.body = res.body;
+  if (agreement.log_bodies) m.body = res.body;
   res.commit_with = [&exchange, m = std::move(m)](db::Connection& c) { return exchange.LogMessage(c, m); };
   return res;
+}
+
+Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& registries, Signer& signer,
+                      const Request& r, const std::string& code, const std::string& key) {
+  std::string nonce;
+  auto admitted = Admit(exchange, r, code, nonce);
+  if (auto* refusal = std::get_if<Response>(&admitted)) return std::move(*refusal);
+  const Agreement& agreement = std::get<Agreement>(admitted);
+  if (agreement.legal_basis == "consent" && code == "population") {
+    if (Status consented = exchange.RequireConsent(agreement, key); !consented.ok()) {
+      return http::ErrorResponse(consented.error(), r.request_id);
+    }
+  }
+  auto record = registries.GetRecord(code, key, std::nullopt);
+  if (!record.ok()) return http::ErrorResponse(record.error(), r.request_id);
+  auto registry = registries.Get(code);
+  if (!registry.ok()) return http::ErrorResponse(registry.error(), r.request_id);
+  std::vector<std::string> subjects;
+  if (code == "population") subjects.push_back(key);
+  json allowed = AllowedFields(*registry, agreement, record->data, subjects);
+  return SignedAnswer(exchange, signer, r, agreement, code, key, nonce,
+                      {{"registry", code},
+                       {"key", key},
+                       {"version", record->version},
+                       {"agreement", agreement.id},
+                       {"purpose", std::string(r.HeaderValue("X-Purpose"))},
+                       {"data", std::move(allowed)}},
+                      std::move(subjects));
+}
+
+/// GET /exchange/v1/registries/{code}/records?owner_cid=…: the records
+/// whose field (one the agreement allows, naming a person) holds that CID.
+Response ExchangeQuery(ExchangeService& exchange, registries::RegistryService& registries, Signer& signer,
+                       const Request& r, const std::string& code) {
+  std::string nonce;
+  auto admitted = Admit(exchange, r, code, nonce);
+  if (auto* refusal = std::get_if<Response>(&admitted)) return std::move(*refusal);
+  const Agreement& agreement = std::get<Agreement>(admitted);
+  const auto invalid = [&](const std::string& field, const std::string& rule, const std::string& message) {
+    return http::ErrorResponse(Error(dzong::errc::kValidation, message, {{field, rule, message}}), r.request_id);
+  };
+  const auto equals = r.query.find('=');
+  if (r.query.empty() || equals == std::string::npos || r.query.find('&') != std::string::npos) {
+    return invalid("query", "one_field", "name exactly one field and its value, e.g. ?owner_cid=11410012345");
+  }
+  const std::string field = r.query.substr(0, equals);
+  const std::string value = r.QueryParam(field).value_or("");
+  if (std::find(agreement.fields.begin(), agreement.fields.end(), field) == agreement.fields.end()) {
+    return invalid(field, "agreed", fmt::format("agreement {} does not cover the field {}", agreement.id, field));
+  }
+  if (agreement.legal_basis == "consent") {
+    if (Status consented = exchange.RequireConsent(agreement, value); !consented.ok()) {
+      return http::ErrorResponse(consented.error(), r.request_id);
+    }
+  }
+  auto found = registries.FindBySubject(code, field, value, 100);
+  if (!found.ok()) return http::ErrorResponse(found.error(), r.request_id);
+  auto registry = registries.Get(code);
+  if (!registry.ok()) return http::ErrorResponse(registry.error(), r.request_id);
+  std::vector<std::string> subjects;
+  json items = json::array();
+  for (const auto& record : *found) {
+    items.push_back({{"key", record.key}, {"version", record.version},
+                     {"data", AllowedFields(*registry, agreement, record.data, subjects)}});
+  }
+  if (subjects.empty()) subjects.push_back(value);
+  return SignedAnswer(exchange, signer, r, agreement, code, field + "=" + value, nonce,
+                      {{"registry", code},
+                       {"query", {{field, value}}},
+                       {"agreement", agreement.id},
+                       {"purpose", std::string(r.HeaderValue("X-Purpose"))},
+                       {"items", std::move(items)}},
+                      std::move(subjects));
 }
 
 json ConsentJson(const Consent& c, const std::string& now) {
@@ -314,6 +390,11 @@ Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::Re
                           return http::JsonResponse(200, ConsentJson(*revoked, Now()));
                         },
                         "revoke one of my consents"}));
+  DZONG_TRY(router.Add({"GET", "/exchange/v1/registries/{code}/records", "exchange.read", "exchange.read",
+                        [x, regs, sign](const Request& r, const http::PathParams& p) {
+                          return ExchangeQuery(*x, *regs, *sign, r, p.at("code"));
+                        },
+                        "find the records naming a person by an agreed field (signed agency systems)"}));
   DZONG_TRY(router.Add({"GET", "/exchange/v1/registries/{code}/records/{key}", "exchange.read", "exchange.read",
                         [x, regs, sign](const Request& r, const http::PathParams& p) {
                           return ExchangeRead(*x, *regs, *sign, r, p.at("code"), p.at("key"));

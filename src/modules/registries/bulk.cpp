@@ -8,6 +8,7 @@
 
 #include "base/crypto.h"
 #include "base/csv.h"
+#include "modules/registries/internal.h"
 #include "modules/registries/registries.h"
 
 namespace dzong::registries {
@@ -172,6 +173,7 @@ Result<ImportReport> RegistryService::Import(const std::string& code, std::strin
                               "valid_to IS NULL",
                               close));
         }
+        DZONG_TRY(IndexSubjects(c, registry, row.key, row.data));
         sql += params.empty() ? "(?, ?, ?, ?, ?, 0, ?, ?, 'import')" : ", (?, ?, ?, ?, ?, 0, ?, ?, 'import')";
         params.emplace_back(code);
         params.emplace_back(row.key);

@@ -2,12 +2,14 @@
 // their real gewogs, with names as Bhutanese people bear them, plausible
 // ages, and parents' CIDs that exist. The same seed gives the same people.
 #include <array>
+#include <cctype>
 #include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "base/csv.h"
+#include "modules/registries/internal.h"
 #include "modules/registries/registries.h"
 
 namespace dzong {
@@ -134,8 +136,18 @@ Result<PopulationReport> RegistryService::SeedPopulation(std::int64_t people, st
 
   PopulationReport report;
   std::vector<std::pair<std::string, json>> rows;  // key, data
+  std::vector<std::pair<std::string, json>> plots, licences;
+  std::map<std::string, int> plot_serial;  // per gewog code
   rows.reserve(static_cast<std::size_t>(people) + 1);
   if (demo) {
+    // The demo citizen holds a plot of family land and a licence for her shop.
+    plots.emplace_back("CHA-000001", json{{"plot_id", "CHA-000001"}, {"thram_number", "T14900001"},
+                                          {"owner_cid", "11410012345"}, {"dzongkhag", "Thimphu"},
+                                          {"gewog", "Chang"}, {"area_acres", 0.42}, {"land_type", "kamzhing"}});
+    licences.emplace_back("1000001", json{{"licence_number", "1000001"}, {"business_name", "Choden General Shop"},
+                                          {"owner_cid", "11410012345"}, {"activity", "General retail"},
+                                          {"dzongkhag", "Thimphu"}, {"issued_on", "2024-07-01"},
+                                          {"expires_on", "2027-06-30"}, {"capital_nu", 250000}});
     rows.emplace_back("11410012345", json{{"cid", "11410012345"}, {"given_name", "Sonam Choden"},
                                           {"date_of_birth", "1994-03-12"}, {"sex", "female"},
                                           {"dzongkhag", "Thimphu"}, {"gewog", "Chang"}, {"village", "Chiwog 2, Chang"},
@@ -188,6 +200,7 @@ Result<PopulationReport> RegistryService::SeedPopulation(std::int64_t people, st
                    age >= 22 && rng.Chance(40) ? "married" : "single"};
       family.push_back(std::move(child));
     }
+    const std::size_t first = rows.size();
     for (const Person& p : family) {
       if (static_cast<std::int64_t>(rows.size()) >= people + (demo ? 1 : 0)) break;
       json data = {{"cid", p.cid},
@@ -205,37 +218,92 @@ Result<PopulationReport> RegistryService::SeedPopulation(std::int64_t people, st
       if (p.mother) data["mother_cid"] = *p.mother;
       rows.emplace_back(p.cid, std::move(data));
     }
+    if (rows.size() == first) continue;
+    // Land: most households hold one to three plots in their gewog, in the
+    // name of a living parent; some hold none.
+    const Person& holder = father.status == "alive" ? father : mother;
+    const int plot_count = rng.Chance(85) ? rng.Between(1, 3) : 0;
+    for (int i = 0; i < plot_count; ++i) {
+      std::string prefix;
+      for (char c : gewog) {
+        if (std::isalpha(static_cast<unsigned char>(c)) && prefix.size() < 3) prefix += static_cast<char>(std::toupper(c));
+      }
+      const std::string plot = fmt::format("{}-{}{:05}", prefix, dz->code, ++plot_serial[dz->code + gewog]);
+      static constexpr std::array<const char*, 5> kTypes = {"kamzhing", "chhuzhing", "orchard", "residential",
+                                                           "commercial"};
+      const char* type = kTypes[static_cast<std::size_t>(rng.Between(0, dz->code == "14" ? 4 : 2))];
+      plots.emplace_back(plot, json{{"plot_id", plot}, {"thram_number", "T" + household}, {"owner_cid", holder.cid},
+                                    {"dzongkhag", dz->name}, {"gewog", gewog},
+                                    {"area_acres", rng.Between(10, 500) / 100.0}, {"land_type", type}});
+    }
+    // Businesses: about one household in twelve runs one.
+    if (rng.Chance(8) && holder.status == "alive") {
+      static constexpr std::array<const char*, 10> kActivities = {
+          "General retail", "Restaurant", "Hotel", "Handicrafts", "Construction contractor",
+          "Transport", "IT services", "Tour operator", "Grocery", "Tailoring"};
+      const std::string activity = kActivities[static_cast<std::size_t>(rng.Between(0, 9))];
+      const std::string number = fmt::format("{}", 1000001 + static_cast<int>(licences.size()) + (demo ? 0 : 1));
+      const int issued = rng.Between(2016, 2025);
+      const std::string issued_on = fmt::format("{:04}-{:02}-{:02}", issued, rng.Between(1, 12), rng.Between(1, 28));
+      const std::string expires_on = fmt::format("{:04}{}", issued + rng.Between(1, 5), issued_on.substr(4));
+      const std::string owner_first = holder.given_name.substr(0, holder.given_name.find(' '));
+      licences.emplace_back(number, json{{"licence_number", number},
+                                         {"business_name", fmt::format("{} {}", owner_first, activity)},
+                                         {"owner_cid", holder.cid},
+                                         {"activity", activity},
+                                         {"dzongkhag", dz->name},
+                                         {"issued_on", issued_on},
+                                         {"expires_on", expires_on},
+                                         {"capital_nu", rng.Between(50, 5000) * 1000}});
+    }
   }
 
+  auto land = Get("land");
+  auto licence_register = Get("business_licences");
+  if (!land.ok() || !licence_register.ok()) {
+    return Error(dzong::errc::kInternal, "the land and business licence registers are missing: run dzong seed");
+  }
   return db_.WriteValue<PopulationReport>([&](db::Connection& c) -> Result<PopulationReport> {
     const std::string now = FormatUtc(clock_.Now());
-    constexpr std::size_t kPerStatement = 50;
-    std::string many;
-    std::vector<db::Value> params;
-    std::int64_t inserted = 0;
-    for (std::size_t at = 0; at < rows.size(); at += kPerStatement) {
-      const std::size_t n = std::min(kPerStatement, rows.size() - at);
-      std::string sql =
-          "INSERT INTO registry_records (registry, record_key, version, schema_version, data, retired, valid_from, "
-          "changed_by, reason) VALUES ";
-      params.clear();
-      for (std::size_t i = 0; i < n; ++i) {
-        sql += i ? ", " : "";
-        sql += "('population', ?, 1, 1, ?, 0, ?, ?, 'population seed')";
-        params.emplace_back(rows[at + i].first);
-        params.emplace_back(rows[at + i].second.dump());
-        params.emplace_back(now);
-        params.emplace_back(actor.id);
+    // Inserts the first versions of one register's records, skipping keys it
+    // holds already; returns how many were new.
+    const auto insert = [&](const std::string& registry, const std::vector<std::pair<std::string, json>>& records)
+        -> Result<std::int64_t> {
+      constexpr std::size_t kPerStatement = 50;
+      std::vector<db::Value> params;
+      std::int64_t inserted = 0;
+      for (std::size_t at = 0; at < records.size(); at += kPerStatement) {
+        const std::size_t n = std::min(kPerStatement, records.size() - at);
+        std::string sql =
+            "INSERT INTO registry_records (registry, record_key, version, schema_version, data, retired, valid_from, "
+            "changed_by, reason) VALUES ";
+        params.clear();
+        for (std::size_t i = 0; i < n; ++i) {
+          sql += i ? ", " : "";
+          sql += "(?, ?, 1, 1, ?, 0, ?, ?, 'synthetic seed')";
+          params.emplace_back(registry);
+          params.emplace_back(records[at + i].first);
+          params.emplace_back(records[at + i].second.dump());
+          params.emplace_back(now);
+          params.emplace_back(actor.id);
+        }
+        sql += " ON CONFLICT DO NOTHING";
+        DZONG_ASSIGN_OR_RETURN(std::int64_t changed, c.Execute(sql, params));
+        inserted += changed;
       }
-      sql += " ON CONFLICT DO NOTHING";
-      DZONG_ASSIGN_OR_RETURN(std::int64_t changed, c.Execute(sql, params));
-      inserted += changed;
-    }
-    report.people = inserted;
-    report.already_present = static_cast<std::int64_t>(rows.size()) - inserted;
+      return inserted;
+    };
+    DZONG_ASSIGN_OR_RETURN(report.people, insert("population", rows));
+    report.already_present = static_cast<std::int64_t>(rows.size()) - report.people;
+    DZONG_ASSIGN_OR_RETURN(report.plots, insert("land", plots));
+    DZONG_ASSIGN_OR_RETURN(report.licences, insert("business_licences", licences));
+    for (const auto& [key, data] : plots) DZONG_TRY(IndexSubjects(c, *land, key, data));
+    for (const auto& [key, data] : licences) DZONG_TRY(IndexSubjects(c, *licence_register, key, data));
     DZONG_TRY(audit::Append(c,
                             audit::For(actor, "registries.population_seeded", "registry", "population",
-                                       json({{"people", inserted}, {"seed", seed}}).dump()),
+                                       json({{"people", report.people}, {"plots", report.plots},
+                                             {"licences", report.licences}, {"seed", seed}})
+                                           .dump()),
                             clock_));
     return report;
   });

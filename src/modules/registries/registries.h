@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -76,6 +77,8 @@ std::vector<FieldError> Validate(const Registry& registry, const nlohmann::json&
 /// What a population seed made.
 struct PopulationReport {
   std::int64_t people = 0;
+  std::int64_t plots = 0;     ///< in the land register, owned by people of this seed
+  std::int64_t licences = 0;  ///< in the business licence register
   std::int64_t households = 0;
   std::int64_t already_present = 0;
 };
@@ -99,6 +102,14 @@ class RegistryService {
   /// The record as it is now, or as it was at `as_of` (UTC). Errors:
   /// registries.not_found, registries.record_not_found.
   Result<Record> GetRecord(const std::string& code, const std::string& key, const std::optional<std::string>& as_of);
+  /// What the registers hold about a person: their population record, and
+  /// the current records that name them (a plot they own, a licence).
+  Result<std::vector<std::pair<Registry, Record>>> RecordsAbout(const std::string& cid);
+  /// The current records of `code` whose `field` (a reference to a person)
+  /// is `cid`. Errors: registries.not_found, request.invalid (a field that
+  /// does not name a person).
+  Result<std::vector<Record>> FindBySubject(const std::string& code, const std::string& field, const std::string& cid,
+                                            std::int64_t limit);
   /// Every version, oldest first.
   Result<std::vector<Record>> History(const std::string& code, const std::string& key);
   /// Creates or changes a record as a new version. Only stewards of the

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "modules/registries/internal.h"
 #include "modules/registries/registries.h"
 
 namespace dzong {
@@ -255,6 +256,7 @@ Result<Record> RegistryService::Put(const std::string& code, const std::string& 
     DZONG_TRY(c.Execute("INSERT INTO registry_records (registry, record_key, version, schema_version, data, retired, "
                         "valid_from, changed_by, reason) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
                         row));
+    DZONG_TRY(IndexSubjects(c, registry, key, data));
     audit::Event event = audit::For(actor, version == 0 ? "registries.record_created" : "registries.record_changed",
                                     "registry_record", code + "/" + key,
                                     json({{"version", rec.version}, {"reason", reason}}).dump());
