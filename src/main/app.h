@@ -27,6 +27,7 @@ class KeyRing;
 }
 namespace registries {
 class RegistryService;
+class CorrectionService;
 }
 class Clock;
 
@@ -52,6 +53,7 @@ class App {
   web::Web& Web();
   keys::KeyRing& Keys();
   registries::RegistryService& Registries();
+  registries::CorrectionService& Corrections();
   const Config& Settings() const;
   const Clock& Time() const;
 

@@ -48,7 +48,8 @@ class Pages {
         rows.push_back({{"label", dz && !f.label_dz.empty() ? f.label_dz : f.description},
                         {"value", v.is_string() ? v.get<std::string>() : v.dump()}});
       }
-      registers.push_back({{"title", dz ? reg.title_dz : reg.title_en},
+      registers.push_back({{"code", reg.code},
+                           {"title", dz ? reg.title_dz : reg.title_en},
                            {"custodian", OrganisationName(r, reg.custodian)},
                            {"updated", web::BhutanTime(record->valid_from)},
                            {"version", record->version},
