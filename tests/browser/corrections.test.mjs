@@ -36,6 +36,7 @@ test('a citizen asks for corrections and sees the steward\'s answers', async (t)
     assert.ok(summary.some((s) => /What is wrong must be 10 to 1000 characters/.test(s.text)), JSON.stringify(summary));
     assert.equal(await citizen.inputValue('#description'), 'wrong', 'what was typed is kept');
     await checkPageStep(t, citizen, 'correction-new-invalid');
+    await citizen.goto('/my/corrections/new?registry=population');  // the language check left the form
 
     const declined = `My date of birth is wrong ${RUN}`;
     await citizen.selectOption('#field', 'date_of_birth');

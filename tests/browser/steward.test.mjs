@@ -117,7 +117,11 @@ test('a steward keeps a record of the population register', async (t) => {
     assert.equal(await page.locator('.govuk-error-summary a[href="#conflict"]').count(), 1);
     assert.ok((await page.textContent('#conflict')).includes('Someone else changed this record'));
     assert.ok((await page.textContent('main')).includes(`Second look ${RUN}`), 'the newer version says why it changed');
+    assert.equal(await page.inputValue('input[name=version]'), String(after.length + 1),
+      'the form now edits the newer version, so saving again is a deliberate choice');
     await checkPageStep(t, page, 'steward-record-conflict');
+    // (Checking the other language reloaded the form at the newer version.)
+    await page.fill('#reason', `Late change ${RUN}`);
     res = await navigate(page, () => page.click('main form[method=post] button[type=submit]'));
     assert.equal(pathOf(page), `/steward/registries/population/records/${DEMO.citizen.username}`, 'saving again over the newer version works');
     assert.equal((await tableRows(page, '#history'))[0].Why, `Late change ${RUN}`);

@@ -83,7 +83,7 @@ class AgreementPages {
     if (code.empty()) return ChooseRegistry(r);
     auto registry = registries_.Get(code);
     if (!registry.ok()) return ChooseRegistry(r);
-    return web_.Page(r, "agreement_new", "agreement_new", FormContext(r, *registry, {}, {}));
+    return web_.Page(r, "agreement_new", "agreement_new", FormContext(r, *registry, json::object(), {}));
   }
 
   Response Create(const Request& r) {
@@ -206,7 +206,7 @@ class AgreementPages {
                         {"checked", std::find(chosen.begin(), chosen.end(), f.name) != chosen.end()}});
     }
     json bases = json::array();
-    const std::string basis = values.value("legal_basis", "");
+    const std::string basis = values.is_object() ? values.value("legal_basis", "") : "";
     for (const char* b : kLegalBases) {
       bases.push_back({{"value", b}, {"label", web_.Text(r, std::string("legal_basis_") + b)},
                        {"checked", basis == b}, {"first", bases.empty()}});

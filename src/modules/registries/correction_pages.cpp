@@ -39,7 +39,7 @@ class CorrectionPages {
   Response AskForm(const Request& r) {
     auto registry = OwnRegister(r, r.QueryParam("registry").value_or(""));
     if (!registry.ok()) return web_.ErrorPage(r, registry.error(), 404);
-    return web_.Page(r, "correction_new", "correction_new", AskContext(r, *registry, {}));
+    return web_.Page(r, "correction_new", "correction_new", AskContext(r, *registry, json::object()));
   }
 
   Response Ask(const Request& r) {
@@ -165,15 +165,16 @@ class CorrectionPages {
 
   json AskContext(const Request& r, const Registry& registry, const json& values) {
     json fields = json::array();
-    const std::string chosen = values.value("field", "");
+    const json given = values.is_object() ? values : json::object();
+    const std::string chosen = given.value("field", "");
     for (const auto& f : registry.fields) {
       fields.push_back({{"name", f.name}, {"label", Label(f, Dz(r))}, {"selected", f.name == chosen}});
     }
     return {{"registry", registry.code},
             {"title", Dz(r) ? registry.title_dz : registry.title_en},
             {"fields", fields},
-            {"description", values.value("description", "")},
-            {"proposed_value", values.value("proposed_value", "")}};
+            {"description", given.value("description", "")},
+            {"proposed_value", given.value("proposed_value", "")}};
   }
 
   /// The request and the record it is about, for the stewards of its
