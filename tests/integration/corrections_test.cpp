@@ -61,9 +61,8 @@ class CorrectionsTest : public ::testing::Test {
   }
 
   registries::Correction Ask(const std::string& cid, const std::string& field = "date_of_birth") {
-    auto asked = Corrections().Ask(cid, {"population", field, "My date of birth is 17 April, not as written here.",
-                                         "1990-04-17"},
-                                   Citizen(cid));
+    auto asked = Corrections().Ask(
+        cid, {"population", field, "My date of birth is 17 April, not as written here.", "1990-04-17"}, Citizen(cid));
     EXPECT_TRUE(asked.ok()) << asked.error().message;
     return *asked;
   }
@@ -113,15 +112,14 @@ TEST_F(CorrectionsTest, InvalidRequestsAreRefusedByFieldAndRuleAndStoreNothing) 
   auto dz = Corrections().Ask(kSonam, {"population", "village", "ཀཁགངཅཆཇཉཏཐ", ""}, Citizen(kSonam));
   EXPECT_TRUE(dz.ok());
   // A register that holds no record of the person, or does not exist.
-  EXPECT_EQ(Corrections().Ask("19999999999", {"population", "village", "The village is wrong here.", ""},
-                              Citizen("19999999999"))
+  EXPECT_EQ(Corrections()
+                .Ask("19999999999", {"population", "village", "The village is wrong here.", ""}, Citizen("19999999999"))
                 .error()
                 .code,
             registries::errc::kRecordNotFound);
-  EXPECT_EQ(Corrections().Ask(kSonam, {"nothing", "village", "The village is wrong here.", ""}, Citizen(kSonam))
-                .error()
-                .code,
-            registries::errc::kNotFound);
+  EXPECT_EQ(
+      Corrections().Ask(kSonam, {"nothing", "village", "The village is wrong here.", ""}, Citizen(kSonam)).error().code,
+      registries::errc::kNotFound);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM registry_corrections"), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'registries.correction_asked'"), 1);
 }
@@ -135,8 +133,8 @@ TEST_F(CorrectionsTest, AStewardDeclinesWithAReasonOnce) {
   EXPECT_EQ(Corrections().Answer(k.id, "maybe", "x", Steward("DCRC")).error().fields.at(0).rule, "one_of");
   EXPECT_EQ(Corrections().ForSubject(kSonam)->at(0).status, "open");
 
-  auto declined = Corrections().Answer(k.id, "declined", "The birth certificate shows the date we hold.",
-                                       Steward("DCRC"));
+  auto declined =
+      Corrections().Answer(k.id, "declined", "The birth certificate shows the date we hold.", Steward("DCRC"));
   ASSERT_TRUE(declined.ok()) << declined.error().message;
   EXPECT_EQ(declined->status, "declined");
   const auto seen = Corrections().ForSubject(kSonam)->at(0);
@@ -187,8 +185,11 @@ TEST_F(CorrectionsTest, OnlyTheCustodiansStewardsSeeOrDecide) {
   auto client = server_.Client();
   const auto token = [&](const std::string& username, const std::string& organisation) {
     auto created = client->Send("POST", "/api/v1/accounts",
-                                json{{"kind", "official"}, {"username", username}, {"display_name", "Steward"},
-                                     {"organisation", organisation}, {"password", "Registry-Steward-2026"}}
+                                json{{"kind", "official"},
+                                     {"username", username},
+                                     {"display_name", "Steward"},
+                                     {"organisation", organisation},
+                                     {"password", "Registry-Steward-2026"}}
                                     .dump(),
                                 Operator());
     const std::int64_t id = json::parse(created.body)["id"];

@@ -18,9 +18,9 @@
 namespace dzong::exchange {
 namespace {
 
-using nlohmann::json;
 using http::Request;
 using http::Response;
+using nlohmann::json;
 
 constexpr const char* kLegalBases[] = {"law", "consent", "public_task"};
 
@@ -74,8 +74,10 @@ class AgreementPages {
       }
     }
     return web_.Page(r, "agreements", "agreements",
-                     {{"as_consumer", consumer}, {"no_consumer", consumer.empty()},
-                      {"as_custodian", custodian}, {"no_custodian", custodian.empty()}});
+                     {{"as_consumer", consumer},
+                      {"no_consumer", consumer.empty()},
+                      {"as_custodian", custodian},
+                      {"no_custodian", custodian.empty()}});
   }
 
   Response NewForm(const Request& r) {
@@ -124,9 +126,13 @@ class AgreementPages {
       if (!(e.field == "valid_to" && e.rule == "date" && !dates.empty())) errors.push_back(e);
     }
     errors.insert(errors.end(), dates.begin(), dates.end());
-    json values = {{"subsystem", subsystem},         {"purpose_code", a.purpose_code},
-                   {"purpose_text", a.purpose_text}, {"legal_basis", a.legal_basis},
-                   {"legal_reference", a.legal_reference}, {"valid_from", from}, {"valid_to", to}};
+    json values = {{"subsystem", subsystem},
+                   {"purpose_code", a.purpose_code},
+                   {"purpose_text", a.purpose_text},
+                   {"legal_basis", a.legal_basis},
+                   {"legal_reference", a.legal_reference},
+                   {"valid_from", from},
+                   {"valid_to", to}};
     return web_.ShowProblems(r, "agreement_new", "agreement_new", FormContext(r, *registry, values, a.fields),
                              Localise(r, errors));
   }
@@ -189,8 +195,10 @@ class AgreementPages {
     if (!list.ok()) return web_.ErrorPage(r, list.error(), 500);
     json registers = json::array();
     for (const auto& reg : *list) {
-      registers.push_back({{"code", reg.code}, {"title", Dz(r) ? reg.title_dz : reg.title_en},
-                           {"custodian", OrganisationName(r, reg.custodian)}, {"first", registers.empty()}});
+      registers.push_back({{"code", reg.code},
+                           {"title", Dz(r) ? reg.title_dz : reg.title_en},
+                           {"custodian", OrganisationName(r, reg.custodian)},
+                           {"first", registers.empty()}});
     }
     return web_.Page(r, "agreement_registry", "agreement_new", {{"registers", registers}});
   }
@@ -208,8 +216,10 @@ class AgreementPages {
     json bases = json::array();
     const std::string basis = values.is_object() ? values.value("legal_basis", "") : "";
     for (const char* b : kLegalBases) {
-      bases.push_back({{"value", b}, {"label", web_.Text(r, std::string("legal_basis_") + b)},
-                       {"checked", basis == b}, {"first", bases.empty()}});
+      bases.push_back({{"value", b},
+                       {"label", web_.Text(r, std::string("legal_basis_") + b)},
+                       {"checked", basis == b},
+                       {"first", bases.empty()}});
     }
     json context = values.is_object() ? values : json::object();
     context["registry"] = registry.code;

@@ -14,9 +14,9 @@
 namespace dzong::registries::pages {
 namespace {
 
-using nlohmann::json;
 using http::Request;
 using http::Response;
+using nlohmann::json;
 
 std::string FormText(const web::Form& form, const std::string& name) {
   const auto it = form.find(name);
@@ -52,13 +52,12 @@ class CorrectionPages {
     auto asked = corrections_.Ask(r.principal.id, request, audit::ActorOf(r));
     if (asked.ok()) return web::Web::Redirect("/my/corrections");
     if (asked.error().code != dzong::errc::kValidation) return web_.ErrorPage(r, asked.error(), 404);
-    const json values = {{"field", request.field}, {"description", request.description},
-                         {"proposed_value", request.proposed_value}};
-    const auto problems =
-        Localise(web_, r, nullptr, asked.error().fields,
-                 {{"field", web_.Text(r, "correction_field"), 0, 0},
-                  {"description", web_.Text(r, "correction_description"), 10, 1000},
-                  {"proposed_value", web_.Text(r, "correction_proposed"), 0, 1000}});
+    const json values = {
+        {"field", request.field}, {"description", request.description}, {"proposed_value", request.proposed_value}};
+    const auto problems = Localise(web_, r, nullptr, asked.error().fields,
+                                   {{"field", web_.Text(r, "correction_field"), 0, 0},
+                                    {"description", web_.Text(r, "correction_description"), 10, 1000},
+                                    {"proposed_value", web_.Text(r, "correction_proposed"), 0, 1000}});
     return web_.ShowProblems(r, "correction_new", "correction_new", AskContext(r, *registry, values), problems);
   }
 
@@ -74,7 +73,8 @@ class CorrectionPages {
       rows.push_back(std::move(row));
       if (std::find(people.begin(), people.end(), k.subject) == people.end()) people.push_back(k.subject);
     }
-    Response res = web_.Page(r, "steward_corrections", "steward_corrections", {{"corrections", rows}, {"none", rows.empty()}});
+    Response res =
+        web_.Page(r, "steward_corrections", "steward_corrections", {{"corrections", rows}, {"none", rows.empty()}});
     res.audit_subjects = std::move(people);
     return res;
   }

@@ -79,13 +79,13 @@ Result<Correction> CorrectionService::Ask(const std::string& subject, const Corr
   }
   const std::size_t length = Characters(request.description);
   if (length < kDescriptionMin || length > kTextMax) {
-    errors.push_back({"description", "length",
-                      fmt::format("description must say what is wrong in {} to {} characters", kDescriptionMin,
-                                  kTextMax)});
+    errors.push_back(
+        {"description", "length",
+         fmt::format("description must say what is wrong in {} to {} characters", kDescriptionMin, kTextMax)});
   }
   if (Characters(request.proposed_value) > kTextMax) {
-    errors.push_back({"proposed_value", "length",
-                      fmt::format("proposed_value must be at most {} characters", kTextMax)});
+    errors.push_back(
+        {"proposed_value", "length", fmt::format("proposed_value must be at most {} characters", kTextMax)});
   }
   if (!errors.empty()) {
     const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
@@ -192,13 +192,14 @@ Result<Correction> CorrectionService::Answer(std::int64_t id, const std::string&
                            c.Execute("UPDATE registry_corrections SET status = ?, answered_by = ?, answered_at = ?, "
                                      "answer = ?, record_version = ? WHERE id = ? AND status = 'open'",
                                      change));
-    if (changed != 1) return Error(errc::kCorrectionClosed, fmt::format("correction request {} is answered already", id));
+    if (changed != 1)
+      return Error(errc::kCorrectionClosed, fmt::format("correction request {} is answered already", id));
     audit::Event event =
         audit::For(actor, outcome == "done" ? "registries.correction_done" : "registries.correction_declined",
                    "registry_correction", std::to_string(id),
-                   json({{"registry", k.registry}, {"field", k.field}, {"record_version", k.record_version
-                                                                                         ? json(*k.record_version)
-                                                                                         : json()}})
+                   json({{"registry", k.registry},
+                         {"field", k.field},
+                         {"record_version", k.record_version ? json(*k.record_version) : json()}})
                        .dump());
     event.subject = k.subject;
     DZONG_TRY(audit::AppendWithCall(c, event, actor, 303, clock_));

@@ -88,9 +88,9 @@ std::vector<FieldError> Localise(const web::Web& web, const http::Request& r, co
 
 namespace {
 
-using nlohmann::json;
 using http::Request;
 using http::Response;
+using nlohmann::json;
 using pages::Label;
 using pages::PathSegment;
 
@@ -139,11 +139,14 @@ class StewardPages {
     json rows = json::array();
     for (const auto& reg : *list) {
       if (!r.principal.organisation || reg.custodian != *r.principal.organisation) continue;
-      rows.push_back({{"code", reg.code}, {"title", dz ? reg.title_dz : reg.title_en},
-                      {"href", "/steward/registries/" + PathSegment(reg.code)}, {"fields", reg.fields.size()}});
+      rows.push_back({{"code", reg.code},
+                      {"title", dz ? reg.title_dz : reg.title_en},
+                      {"href", "/steward/registries/" + PathSegment(reg.code)},
+                      {"fields", reg.fields.size()}});
     }
-    return web_.Page(r, "steward_registries", "steward_registries",
-                     {{"registers", rows}, {"none", rows.empty()}, {"organisation", r.principal.organisation.value_or("")}});
+    return web_.Page(
+        r, "steward_registries", "steward_registries",
+        {{"registers", rows}, {"none", rows.empty()}, {"organisation", r.principal.organisation.value_or("")}});
   }
 
   Response Records(const Request& r, const std::string& code) {
@@ -176,15 +179,20 @@ class StewardPages {
         summary += (summary.empty() ? "" : " ") + pages::Text(data[f.name]);
         ++shown;
       }
-      rows.push_back({{"key", rec.key}, {"summary", summary}, {"href", RecordPath(code, rec.key)},
-                      {"version", rec.version}, {"updated", web::BhutanTime(rec.valid_from)}});
+      rows.push_back({{"key", rec.key},
+                      {"summary", summary},
+                      {"href", RecordPath(code, rec.key)},
+                      {"version", rec.version},
+                      {"updated", web::BhutanTime(rec.valid_from)}});
       for (auto& cid : PeopleIn(*registry, rec)) people.push_back(std::move(cid));
     }
     context["records"] = rows;
     context["none"] = rows.empty();
-    const std::string base = "/steward/registries/" + PathSegment(code) + "?" + (q.empty() ? "" : "q=" + PathSegment(q) + "&");
+    const std::string base =
+        "/steward/registries/" + PathSegment(code) + "?" + (q.empty() ? "" : "q=" + PathSegment(q) + "&");
     if (page->has_previous && !page->records.empty()) {
-      context["pagination"] = {{"previous", base + "before=" + PathSegment(page->records.front().key)}, {"next", false}};
+      context["pagination"] = {{"previous", base + "before=" + PathSegment(page->records.front().key)},
+                               {"next", false}};
     }
     if (page->has_next && !page->records.empty()) {
       if (!context.contains("pagination")) context["pagination"] = {{"previous", false}};
@@ -206,8 +214,11 @@ class StewardPages {
     context["edit_href"] = RecordPath(code, key) + "/edit";
     json versions = json::array();
     for (auto it = history->rbegin(); it != history->rend(); ++it) {
-      versions.push_back({{"version", it->version}, {"when", web::BhutanTime(it->valid_from)},
-                          {"who", it->changed_by}, {"why", it->reason}, {"current", !it->valid_to.has_value()}});
+      versions.push_back({{"version", it->version},
+                          {"when", web::BhutanTime(it->valid_from)},
+                          {"who", it->changed_by},
+                          {"why", it->reason},
+                          {"current", !it->valid_to.has_value()}});
     }
     context["history"] = versions;
     const Record& current = history->back();
@@ -304,8 +315,10 @@ class StewardPages {
       auto now = registries_.GetRecord(code, key, std::nullopt);
       if (!now.ok()) return web_.ErrorPage(r, now.error(), 404);
       json context = FormContext(r, *registry, key, values, now->version, reason, correction);
-      context["conflict"] = {{"version", now->version}, {"who", now->changed_by},
-                             {"when", web::BhutanTime(now->valid_from)}, {"why", now->reason},
+      context["conflict"] = {{"version", now->version},
+                             {"who", now->changed_by},
+                             {"when", web::BhutanTime(now->valid_from)},
+                             {"why", now->reason},
                              {"rows", Rows(r, *registry, *now)}};
       Response res = web_.ShowProblems(r, "steward_record_edit", "steward_record_edit", context,
                                        {{"conflict", "version_conflict", web_.Text(r, "record_conflict")}}, 409);
@@ -313,8 +326,8 @@ class StewardPages {
       return res;
     }
     if (e.code != dzong::errc::kValidation) return web_.ErrorPage(r, e, e.code == errc::kRecordNotFound ? 404 : 500);
-    const auto problems = pages::Localise(web_, r, &*registry, e.fields,
-                                          {{"reason", web_.Text(r, "reason_label"), 1, 500}});
+    const auto problems =
+        pages::Localise(web_, r, &*registry, e.fields, {{"reason", web_.Text(r, "reason_label"), 1, 500}});
     json context = FormContext(r, *registry, key, values, version, reason, correction, problems);
     return web_.ShowProblems(r, "steward_record_edit", "steward_record_edit", context, problems);
   }
@@ -411,27 +424,22 @@ Status AddPages(http::Router& router, RegistryService& registries, CorrectionSer
   DZONG_TRY(router.Add({"GET", "/steward/registries", "registries.steward", http::kNoAuditEvent,
                         [pages](const Request& r, const http::PathParams&) { return pages->Registers(r); },
                         "the registers the steward's organisation keeps"}));
-  DZONG_TRY(router.Add({"GET", "/steward/registries/{code}", "registries.steward", "registries.records_list",
-                        [pages](const Request& r, const http::PathParams& p) { return pages->Records(r, p.at("code")); },
-                        "a page of a register's records, with a search by key"}));
-  DZONG_TRY(router.Add({"GET", "/steward/registries/{code}/records/{key}", "registries.steward",
-                        "registries.record_read",
-                        [pages](const Request& r, const http::PathParams& p) {
-                          return pages->ShowRecord(r, p.at("code"), p.at("key"));
-                        },
-                        "a record, its history, and the record as on a date"}));
-  DZONG_TRY(router.Add({"GET", "/steward/registries/{code}/records/{key}/edit", "registries.steward",
-                        "registries.record_read",
-                        [pages](const Request& r, const http::PathParams& p) {
-                          return pages->EditForm(r, p.at("code"), p.at("key"));
-                        },
-                        "the form that changes a record"}));
-  DZONG_TRY(router.Add({"POST", "/steward/registries/{code}/records/{key}/edit", "registries.steward",
-                        "registries.record_put",
-                        [pages](const Request& r, const http::PathParams& p) {
-                          return pages->Edit(r, p.at("code"), p.at("key"));
-                        },
-                        "change a record, with a reason"}));
+  DZONG_TRY(
+      router.Add({"GET", "/steward/registries/{code}", "registries.steward", "registries.records_list",
+                  [pages](const Request& r, const http::PathParams& p) { return pages->Records(r, p.at("code")); },
+                  "a page of a register's records, with a search by key"}));
+  DZONG_TRY(router.Add(
+      {"GET", "/steward/registries/{code}/records/{key}", "registries.steward", "registries.record_read",
+       [pages](const Request& r, const http::PathParams& p) { return pages->ShowRecord(r, p.at("code"), p.at("key")); },
+       "a record, its history, and the record as on a date"}));
+  DZONG_TRY(router.Add(
+      {"GET", "/steward/registries/{code}/records/{key}/edit", "registries.steward", "registries.record_read",
+       [pages](const Request& r, const http::PathParams& p) { return pages->EditForm(r, p.at("code"), p.at("key")); },
+       "the form that changes a record"}));
+  DZONG_TRY(router.Add(
+      {"POST", "/steward/registries/{code}/records/{key}/edit", "registries.steward", "registries.record_put",
+       [pages](const Request& r, const http::PathParams& p) { return pages->Edit(r, p.at("code"), p.at("key")); },
+       "change a record, with a reason"}));
   return pages::AddCorrectionPages(router, registries, corrections, web);
 }
 
