@@ -51,6 +51,8 @@ constexpr ErrorStatus kTable[] = {
     {"registries.not_found", 404},
     {"registries.record_not_found", 404},
     {"registries.not_custodian", 403},
+    {"registries.correction_not_found", 404},
+    {"registries.correction_closed", 409},
     {"exchange.agreement_not_found", 404},
     {"exchange.no_agreement", 403},
     {"exchange.agreement_expired", 403},

@@ -84,6 +84,7 @@ struct App::Parts {
   std::unique_ptr<keys::KeyRing> keys;
   std::unique_ptr<registries::RegistryService> registries;
   std::unique_ptr<exchange::ExchangeService> exchange;
+  std::unique_ptr<registries::CorrectionService> corrections;
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<audit::Appender> appender;
   std::unique_ptr<web::Web> web;
@@ -112,6 +113,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->keys = std::make_unique<keys::KeyRing>(*p->db, p->clock, config.key_encryption_key);
   p->registries = std::make_unique<registries::RegistryService>(*p->db, p->clock);
   p->exchange = std::make_unique<exchange::ExchangeService>(*p->db, p->clock, *p->registries, *p->keys);
+  p->corrections = std::make_unique<registries::CorrectionService>(*p->db, p->clock, *p->registries);
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -123,6 +125,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(registries::AddRoutes(p->router, *p->registries));
   DZONG_TRY(exchange::AddRoutes(p->router, *p->exchange, *p->registries, *p->keys));
   DZONG_TRY(exchange::AddPages(p->router, *p->exchange, *p->registries, *p->organisations, *p->web));
+  DZONG_TRY(exchange::AddAgreementPages(p->router, *p->exchange, *p->registries, *p->organisations, *p->web));
+  DZONG_TRY(registries::AddPages(p->router, *p->registries, *p->corrections, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -218,6 +222,7 @@ void App::Shutdown() { parts_->server->Shutdown(); }
 keys::KeyRing& App::Keys() { return *parts_->keys; }
 registries::RegistryService& App::Registries() { return *parts_->registries; }
 exchange::ExchangeService& App::Exchange() { return *parts_->exchange; }
+registries::CorrectionService& App::Corrections() { return *parts_->corrections; }
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

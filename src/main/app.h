@@ -27,6 +27,7 @@ class KeyRing;
 }
 namespace registries {
 class RegistryService;
+class CorrectionService;
 }
 namespace exchange {
 class ExchangeService;
@@ -56,6 +57,7 @@ class App {
   keys::KeyRing& Keys();
   registries::RegistryService& Registries();
   exchange::ExchangeService& Exchange();
+  registries::CorrectionService& Corrections();
   const Config& Settings() const;
   const Clock& Time() const;
 

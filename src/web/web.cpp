@@ -144,6 +144,8 @@ http::Response Web::Page(const http::Request& request, const std::string& page, 
   context["may_administer"] = who.May("accounts.read");
   context["may_track"] = who.May("data_access.self");
   context["may_audit"] = who.May("audit.read");
+  context["may_steward"] = who.May("registries.steward") && who.organisation.has_value();
+  context["may_agree"] = who.May("agreements.manage") && who.organisation.has_value();
   std::string csrf = who.csrf_token.empty() ? request.Cookie(kCsrfCookie) : who.csrf_token;
   const bool new_csrf = csrf.empty();
   if (new_csrf) csrf = RandomHex(16);
@@ -214,6 +216,37 @@ http::Response Web::Invalid(const http::Request& request, const std::string& pag
   context["has_errors"] = true;
   context["error"] = by_field;
   return Page(request, page, title_key, std::move(context), 422);
+}
+
+std::string Web::Problem(const http::Request& request, const std::string& rule, const std::string& label,
+                         std::size_t min, std::size_t max) const {
+  const json& t = impl_->catalogues.at(Language(request));
+  const auto found = t.find("problem." + rule);
+  std::string text = found != t.end() && found->is_string() ? found->get<std::string>()
+                                                            : t.value("problem.invalid", "{field}");
+  const auto put = [&text](std::string_view name, const std::string& value) {
+    for (auto at = text.find(name); at != std::string::npos; at = text.find(name, at + value.size())) {
+      text.replace(at, name.size(), value);
+    }
+  };
+  put("{field}", label);
+  put("{min}", std::to_string(min));
+  put("{max}", std::to_string(max));
+  return text;
+}
+
+http::Response Web::ShowProblems(const http::Request& request, const std::string& page, const std::string& title_key,
+                                 json context, const std::vector<FieldError>& problems, int status) const {
+  json errors = json::array();
+  json by_field = json::object();
+  for (const FieldError& f : problems) {
+    errors.push_back({{"field", f.field}, {"message", f.message}, {"lang", false}});
+    if (!by_field.contains(f.field)) by_field[f.field] = f.message;
+  }
+  context["errors"] = std::move(errors);
+  context["has_errors"] = true;
+  context["error"] = std::move(by_field);
+  return Page(request, page, title_key, std::move(context), status);
 }
 
 http::Response Web::ErrorPage(const http::Request& request, const Error& error, int status) const {

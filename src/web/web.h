@@ -49,6 +49,17 @@ class Web {
   /// A page that shows field errors: status 422, an error summary at the top.
   http::Response Invalid(const http::Request& request, const std::string& page, const std::string& title_key,
                          nlohmann::json context, const Error& error) const;
+  /// A field's problem as a sentence in the request's language: the
+  /// catalogue's "problem.<rule>", with {field} replaced by `label` and
+  /// {min} and {max} by the limits; "problem.invalid" for a rule it lacks.
+  std::string Problem(const http::Request& request, const std::string& rule, const std::string& label,
+                      std::size_t min = 0, std::size_t max = 0) const;
+  /// A form page with an error summary whose messages the page has already
+  /// put in the request's language (with the field's own label), each
+  /// linked to its field. `status`: 422 for invalid input, 409 when someone
+  /// else changed what the form edits.
+  http::Response ShowProblems(const http::Request& request, const std::string& page, const std::string& title_key,
+                              nlohmann::json context, const std::vector<FieldError>& problems, int status = 422) const;
   /// An error page (404, 403, 500 …) in the layout.
   http::Response ErrorPage(const http::Request& request, const Error& error, int status) const;
   static http::Response Redirect(const std::string& location);

@@ -209,6 +209,11 @@ Status AddRoutes(http::Router& router, ExchangeService& exchange, registries::Re
 Status AddPages(http::Router& router, ExchangeService& exchange, registries::RegistryService& registries,
                 organisations::OrganisationService& organisations, web::Web& web);
 
+/// The agency administrators' pages: /agreements, /agreements/new and
+/// /agreements/{id} (the custodian decides there).
+Status AddAgreementPages(http::Router& router, ExchangeService& exchange, registries::RegistryService& registries,
+                         organisations::OrganisationService& organisations, web::Web& web);
+
 std::span<const EmbeddedFile> Migrations();
 
 }  // namespace dzong::exchange

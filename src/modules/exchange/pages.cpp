@@ -49,7 +49,9 @@ class Pages {
       }
       std::string title = dz ? reg.title_dz : reg.title_en;
       if (reg.key_field != "cid") title += " · " + record->key;
-      registers.push_back({{"title", title},
+      registers.push_back({{"code", reg.code},
+                           {"correctable", reg.key_field == "cid"},
+                           {"title", title},
                            {"custodian", OrganisationName(r, reg.custodian)},
                            {"updated", web::BhutanTime(record->valid_from)},
                            {"version", record->version},

@@ -24,6 +24,9 @@
 namespace dzong::http {
 class Router;
 }
+namespace dzong::web {
+class Web;
+}
 
 namespace dzong::registries {
 
@@ -31,6 +34,8 @@ namespace errc {
 inline constexpr char kNotFound[] = "registries.not_found";
 inline constexpr char kRecordNotFound[] = "registries.record_not_found";
 inline constexpr char kNotCustodian[] = "registries.not_custodian";
+inline constexpr char kCorrectionNotFound[] = "registries.correction_not_found";
+inline constexpr char kCorrectionClosed[] = "registries.correction_closed";
 }  // namespace errc
 
 /// One field of a registry's schema.
@@ -68,6 +73,27 @@ struct Record {
   std::optional<std::string> valid_to;
   std::string changed_by;
   std::string reason;
+};
+
+/// The people a record is about (CIDs): its key in a register kept by CID,
+/// and any person it references. A steward's view of the record names them
+/// in the audit log, so each sees it in their data tracker.
+std::vector<std::string> PeopleIn(const Registry& registry, const Record& record);
+
+/// A page of a register's current records, in key order. Paging is by key
+/// (after or before the edge of the page seen), never by offset, so every
+/// page is an index range read however large the register is.
+struct RecordQuery {
+  std::string key_prefix;  ///< only keys that start with this
+  std::string after;       ///< the page after this key
+  std::string before;      ///< the page before this key
+  std::size_t limit = 25;
+};
+
+struct RecordPage {
+  std::vector<Record> records;
+  bool has_previous = false;
+  bool has_next = false;
 };
 
 /// Checks `data` against the fields: unknown fields, missing required ones,
@@ -110,6 +136,8 @@ class RegistryService {
   /// does not name a person).
   Result<std::vector<Record>> FindBySubject(const std::string& code, const std::string& field, const std::string& cid,
                                             std::int64_t limit);
+  /// The current records of a page. Errors: registries.not_found.
+  Result<RecordPage> Records(const std::string& code, const RecordQuery& query);
   /// Every version, oldest first.
   Result<std::vector<Record>> History(const std::string& code, const std::string& key);
   /// Creates or changes a record as a new version. Only stewards of the
@@ -145,9 +173,69 @@ class RegistryService {
   const Clock& clock_;
 };
 
+/// A person's request to the custodian to correct a field of their record.
+struct Correction {
+  std::int64_t id = 0;
+  std::string registry;
+  std::string record_key;
+  std::string subject;  ///< the CID of the person who asked
+  std::string field;
+  std::string description;            ///< what is wrong
+  std::optional<std::string> proposed_value;
+  std::string status;                 ///< open, done, declined
+  std::string asked_at;               ///< UTC
+  std::optional<std::string> answered_by;
+  std::optional<std::string> answered_at;
+  std::optional<std::string> answer;  ///< the steward's note to the person
+  std::optional<std::int64_t> record_version;  ///< the record's version when it was marked done
+  std::string custodian;              ///< the registry's custodian
+};
+
+struct CorrectionRequest {
+  std::string registry;
+  std::string field;
+  std::string description;
+  std::string proposed_value;  ///< empty: none given
+};
+
+/// Correction requests: asked by the person a record is about, answered by
+/// the stewards of the register's custodian. Asking and answering each
+/// commit with their audit event.
+class CorrectionService {
+ public:
+  CorrectionService(db::Database& db, const Clock& clock, RegistryService& registries);
+
+  /// `subject` (a CID) asks for a correction of their record in a register
+  /// kept by CID. Errors: request.invalid (field, description,
+  /// proposed_value: each named with its rule), registries.not_found,
+  /// registries.record_not_found.
+  Result<Correction> Ask(const std::string& subject, const CorrectionRequest& request, const audit::Actor& actor);
+  /// The person's own requests, newest first.
+  Result<std::vector<Correction>> ForSubject(const std::string& subject);
+  /// Open requests on the registers `organisation` keeps, oldest first.
+  Result<std::vector<Correction>> OpenFor(const std::string& organisation);
+  /// One request, for the stewards of its custodian; anyone else is told
+  /// it does not exist. Errors: registries.correction_not_found.
+  Result<Correction> GetForCustodian(std::int64_t id, const std::string& organisation);
+  /// A steward marks the request done (the record was changed) or declines
+  /// it; a refusal needs a reason for the person. Errors: request.invalid,
+  /// registries.correction_not_found, registries.correction_closed.
+  Result<Correction> Answer(std::int64_t id, const std::string& outcome, const std::string& answer,
+                            const audit::Actor& actor);
+
+ private:
+  db::Database& db_;
+  const Clock& clock_;
+  RegistryService& registries_;
+};
+
 /// GET /api/v1/registries[/{code}], and for the custodian's stewards the
 /// records with their history: GET and PUT /api/v1/registries/{code}/records/{key}.
 Status AddRoutes(http::Router& router, RegistryService& registries);
+
+/// The stewards' pages (/steward/registries…, /steward/corrections…) and
+/// the person's correction requests (/my/corrections…).
+Status AddPages(http::Router& router, RegistryService& registries, CorrectionService& corrections, web::Web& web);
 
 std::span<const EmbeddedFile> Migrations();
 

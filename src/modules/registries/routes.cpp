@@ -56,21 +56,6 @@ Result<Registry> CustodiansRegistry(RegistryService& registries, const Request& 
   return registry;
 }
 
-/// The people a record is about: its key in the population register, and
-/// any person it references.
-std::vector<std::string> Subjects(const Registry& registry, const Record& record) {
-  std::vector<std::string> out;
-  const json data = json::parse(record.data);
-  for (const auto& f : registry.fields) {
-    if ((f.type == "cid" || (f.type == "reference" && f.reference == "population")) && data.contains(f.name) &&
-        data[f.name].is_string()) {
-      const std::string cid = data[f.name];
-      if (std::find(out.begin(), out.end(), cid) == out.end()) out.push_back(cid);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Status AddRoutes(http::Router& router, RegistryService& registries) {
@@ -103,7 +88,7 @@ Status AddRoutes(http::Router& router, RegistryService& registries) {
                           if (!record.ok()) return http::ErrorResponse(record.error(), r.request_id);
                           Response res = http::JsonResponse(200, RecordJson(*record));
                           res.SetHeader("ETag", fmt::format("\"{}\"", record->version));
-                          res.audit_subjects = Subjects(*registry, *record);
+                          res.audit_subjects = PeopleIn(*registry, *record);
                           return res;
                         },
                         "a record now, or as it was on a date (as_of)"}));
@@ -118,7 +103,7 @@ Status AddRoutes(http::Router& router, RegistryService& registries) {
                           json items = json::array();
                           for (const auto& rec : *history) items.push_back(RecordJson(rec));
                           Response res = http::JsonResponse(200, {{"items", std::move(items)}});
-                          if (!history->empty()) res.audit_subjects = Subjects(*registry, history->back());
+                          if (!history->empty()) res.audit_subjects = PeopleIn(*registry, history->back());
                           return res;
                         },
                         "every version of a record"}));

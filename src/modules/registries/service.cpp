@@ -93,6 +93,20 @@ Result<Registry> ReadRegistry(db::Connection& c, const std::string& code) {
 
 std::span<const EmbeddedFile> Migrations() { return RegistryMigrationFiles(); }
 
+std::vector<std::string> PeopleIn(const Registry& registry, const Record& record) {
+  std::vector<std::string> out;
+  const json data = json::parse(record.data, nullptr, false);
+  if (!data.is_object()) return out;
+  for (const auto& f : registry.fields) {
+    const auto it = data.find(f.name);
+    if ((f.type == "cid" || (f.type == "reference" && f.reference == "population")) && it != data.end() &&
+        it->is_string() && std::find(out.begin(), out.end(), it->get<std::string>()) == out.end()) {
+      out.push_back(it->get<std::string>());
+    }
+  }
+  return out;
+}
+
 std::vector<FieldError> Validate(const Registry& registry, const json& data) {
   std::vector<FieldError> errors;
   if (!data.is_object()) {
@@ -178,6 +192,53 @@ Result<Record> RegistryService::GetRecord(const std::string& code, const std::st
                          : fmt::format("{} holds no record {}", code, key));
     }
     return RecordFromRow(rows[0]);
+  });
+}
+
+Result<RecordPage> RegistryService::Records(const std::string& code, const RecordQuery& query) {
+  return db_.ReadValue<RecordPage>([&](db::Connection& c) -> Result<RecordPage> {
+    DZONG_TRY(ReadRegistry(c, code));
+    // Every condition is a range on (registry, record_key) of the index
+    // registry_records_current, and the LIMIT stops the read at one page.
+    std::string sql = std::string("SELECT ") + kRecordColumns +
+                      " FROM registry_records WHERE registry = ? AND valid_to IS NULL";
+    std::vector<db::Value> params{code};
+    if (!query.key_prefix.empty()) {
+      sql += " AND record_key >= ?";
+      params.emplace_back(query.key_prefix);
+      // The first text after every key with the prefix: its last byte raised
+      // by one (a byte of 0xFF is dropped and the one before it raised).
+      std::string end = query.key_prefix;
+      while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xFF) end.pop_back();
+      if (!end.empty()) {
+        end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+        sql += " AND record_key < ?";
+        params.emplace_back(end);
+      }
+    }
+    const bool backwards = query.after.empty() && !query.before.empty();
+    if (!query.after.empty()) {
+      sql += " AND record_key > ?";
+      params.emplace_back(query.after);
+    } else if (backwards) {
+      sql += " AND record_key < ?";
+      params.emplace_back(query.before);
+    }
+    sql += backwards ? " ORDER BY record_key DESC LIMIT ?" : " ORDER BY record_key LIMIT ?";
+    params.emplace_back(static_cast<std::int64_t>(query.limit + 1));
+    DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query(sql, params));
+    RecordPage page;
+    const bool more = rows.size() > query.limit;
+    for (std::size_t i = 0; i < rows.size() && i < query.limit; ++i) page.records.push_back(RecordFromRow(rows[i]));
+    if (backwards) {
+      std::reverse(page.records.begin(), page.records.end());
+      page.has_previous = more;
+      page.has_next = true;
+    } else {
+      page.has_next = more;
+      page.has_previous = !query.after.empty();
+    }
+    return page;
   });
 }
 
