@@ -20,7 +20,18 @@ test('a citizen sees their records and manages a consent', async (t) => {
     assert.ok(main.includes('Population register'), 'the population register is shown');
     assert.ok(main.includes('Department of Civil Registration and Census'), 'its custodian is named');
     assert.ok(main.includes(DEMO.citizen.name), 'the record holds the name');
+    assert.ok(main.includes('Land (thram) register · CHA-000001'), 'her plot of land is shown');
+    assert.ok(main.includes('National Land Commission'), 'with its custodian');
+    assert.ok(main.includes('Business licence register · 1000001'), 'and her business licence');
     await checkPageStep(t, page, 'my-records');
+
+    // A correction can be asked for the plot too: the form is about that record.
+    res = await navigate(page, () => page.click('a[href="/my/corrections/new?registry=land&record=CHA-000001"]'));
+    assert.equal(res.status(), 200, 'the correction form for the plot');
+    assert.equal(await page.inputValue('input[name=registry]'), 'land');
+    assert.equal(await page.inputValue('input[name=record]'), 'CHA-000001');
+    await checkPageStep(t, page, 'correction-for-a-plot');
+    res = await navigate(page, () => page.goto(new URL('/my/records', page.url()).href));
 
     // A consent given through the API, as a consent screen of an agency's service would.
     const given = await page.evaluate(async () => {

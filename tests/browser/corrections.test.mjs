@@ -40,7 +40,7 @@ test('a citizen asks for corrections and sees the steward\'s answers', async (t)
 
     await signIn(citizen, person);
     await navigate(citizen, () => citizen.click('header a[href="/my/records"]'));
-    let res = await navigate(citizen, () => citizen.click('main a[href="/my/corrections/new?registry=population"]'));
+    let res = await navigate(citizen, () => citizen.click('main a[href^="/my/corrections/new?registry=population"]'));
     assert.equal(res.status(), 200, 'the correction form');
     await checkPageStep(t, citizen, 'correction-new');
 

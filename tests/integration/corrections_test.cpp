@@ -62,7 +62,7 @@ class CorrectionsTest : public ::testing::Test {
 
   registries::Correction Ask(const std::string& cid, const std::string& field = "date_of_birth") {
     auto asked = Corrections().Ask(
-        cid, {"population", field, "My date of birth is 17 April, not as written here.", "1990-04-17"}, Citizen(cid));
+        cid, {"population", field, "My date of birth is 17 April, not as written here.", "1990-04-17", ""}, Citizen(cid));
     EXPECT_TRUE(asked.ok()) << asked.error().message;
     return *asked;
   }
@@ -102,23 +102,23 @@ TEST_F(CorrectionsTest, InvalidRequestsAreRefusedByFieldAndRuleAndStoreNothing) 
     }
     return faults;
   };
-  EXPECT_EQ(refused({"population", "eye_colour", "short", ""}),
+  EXPECT_EQ(refused({"population", "eye_colour", "short", "", ""}),
             (std::set<std::string>{"field:one_of", "description:length"}));
-  EXPECT_EQ(refused({"population", "", std::string(1001, 'x'), std::string(1001, 'y')}),
+  EXPECT_EQ(refused({"population", "", std::string(1001, 'x'), std::string(1001, 'y'), ""}),
             (std::set<std::string>{"field:required", "description:length", "proposed_value:length"}));
   // Characters are counted as people count them: nine Dzongkha letters
   // (27 bytes) are too few, ten are enough.
-  EXPECT_EQ(refused({"population", "village", "ཀཁགངཅཆཇཉཏ", ""}), (std::set<std::string>{"description:length"}));
-  auto dz = Corrections().Ask(kSonam, {"population", "village", "ཀཁགངཅཆཇཉཏཐ", ""}, Citizen(kSonam));
+  EXPECT_EQ(refused({"population", "village", "ཀཁགངཅཆཇཉཏ", "", ""}), (std::set<std::string>{"description:length"}));
+  auto dz = Corrections().Ask(kSonam, {"population", "village", "ཀཁགངཅཆཇཉཏཐ", "", ""}, Citizen(kSonam));
   EXPECT_TRUE(dz.ok());
   // A register that holds no record of the person, or does not exist.
   EXPECT_EQ(Corrections()
-                .Ask("19999999999", {"population", "village", "The village is wrong here.", ""}, Citizen("19999999999"))
+                .Ask("19999999999", {"population", "village", "The village is wrong here.", "", ""}, Citizen("19999999999"))
                 .error()
                 .code,
             registries::errc::kRecordNotFound);
   EXPECT_EQ(
-      Corrections().Ask(kSonam, {"nothing", "village", "The village is wrong here.", ""}, Citizen(kSonam)).error().code,
+      Corrections().Ask(kSonam, {"nothing", "village", "The village is wrong here.", "", ""}, Citizen(kSonam)).error().code,
       registries::errc::kNotFound);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM registry_corrections"), 1);
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'registries.correction_asked'"), 1);
@@ -214,6 +214,25 @@ TEST_F(CorrectionsTest, APersonSeesOnlyTheirOwnRequests) {
   ASSERT_EQ(theirs->size(), 1U);
   EXPECT_EQ(theirs->at(0).id, neighbour.id);
   EXPECT_EQ(Corrections().OpenFor("DCRC")->size(), 2U);
+}
+
+TEST_F(CorrectionsTest, AnOwnerAsksTheLandCommissionToCorrectTheirPlot) {
+  // Sonam's plot names her as owner: she may ask; her neighbour may not.
+  auto asked = Corrections().Ask(
+      kSonam, {"land", "area_acres", "The plot was measured again in 2025: it is 0.47 acres.", "0.47", "CHA-000001"},
+      Citizen(kSonam));
+  ASSERT_TRUE(asked.ok()) << asked.error().message;
+  EXPECT_EQ(asked->custodian, "NLCS");
+  EXPECT_EQ(asked->record_key, "CHA-000001");
+  auto open = Corrections().OpenFor("NLCS");
+  ASSERT_TRUE(open.ok());
+  EXPECT_EQ(open->size(), 1U);
+  auto not_theirs = Corrections().Ask(
+      neighbour_, {"land", "area_acres", "The plot was measured again in 2025: it is 0.47 acres.", "", "CHA-000001"},
+      Citizen(neighbour_));
+  ASSERT_FALSE(not_theirs.ok());
+  EXPECT_EQ(not_theirs.error().code, "registries.record_not_found");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM registry_corrections WHERE subject <> '11410012345'"), 0);
 }
 
 }  // namespace

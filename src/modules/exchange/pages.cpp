@@ -50,7 +50,7 @@ class Pages {
       std::string title = dz ? reg.title_dz : reg.title_en;
       if (reg.key_field != "cid") title += " · " + record->key;
       registers.push_back({{"code", reg.code},
-                           {"correctable", reg.key_field == "cid"},
+                           {"key", record->key},
                            {"title", title},
                            {"custodian", OrganisationName(r, reg.custodian)},
                            {"updated", web::BhutanTime(record->valid_from)},

@@ -37,23 +37,26 @@ class CorrectionPages {
   }
 
   Response AskForm(const Request& r) {
-    auto registry = OwnRegister(r, r.QueryParam("registry").value_or(""));
+    const std::string record = r.QueryParam("record").value_or("");
+    auto registry = OwnRegister(r, r.QueryParam("registry").value_or(""), record);
     if (!registry.ok()) return web_.ErrorPage(r, registry.error(), 404);
-    return web_.Page(r, "correction_new", "correction_new", AskContext(r, *registry, json::object()));
+    return web_.Page(r, "correction_new", "correction_new", AskContext(r, *registry, {{"record", record}}));
   }
 
   Response Ask(const Request& r) {
     auto form = web_.ReadForm(r);
     if (!form.ok()) return FormError(r, form.error());
-    auto registry = OwnRegister(r, FormText(*form, "registry"));
+    auto registry = OwnRegister(r, FormText(*form, "registry"), FormText(*form, "record"));
     if (!registry.ok()) return web_.ErrorPage(r, registry.error(), 404);
     CorrectionRequest request{registry->code, FormText(*form, "field"), FormText(*form, "description"),
-                              FormText(*form, "proposed_value")};
+                              FormText(*form, "proposed_value"), FormText(*form, "record")};
     auto asked = corrections_.Ask(r.principal.id, request, audit::ActorOf(r));
     if (asked.ok()) return web::Web::Redirect("/my/corrections");
     if (asked.error().code != dzong::errc::kValidation) return web_.ErrorPage(r, asked.error(), 404);
-    const json values = {
-        {"field", request.field}, {"description", request.description}, {"proposed_value", request.proposed_value}};
+    const json values = {{"field", request.field},
+                         {"description", request.description},
+                         {"proposed_value", request.proposed_value},
+                         {"record", request.record_key}};
     const auto problems = Localise(web_, r, nullptr, asked.error().fields,
                                    {{"field", web_.Text(r, "correction_field"), 0, 0},
                                     {"description", web_.Text(r, "correction_description"), 10, 1000},
@@ -124,13 +127,22 @@ class CorrectionPages {
     return web_.ErrorPage(r, e, e.code == "identity.csrf_failed" ? 422 : 415);
   }
 
-  /// A register kept by CID that holds a record of the person asking.
-  Result<Registry> OwnRegister(const Request& r, const std::string& code) {
+  /// A register that holds a record of the person asking: their own, in a
+  /// register kept by CID, or `record`, one that names them (a plot, a licence).
+  Result<Registry> OwnRegister(const Request& r, const std::string& code, const std::string& record) {
     auto registry = registries_.Get(code);
     if (!registry.ok()) return registry.error();
-    if (registry->key_field != "cid") return Error(errc::kNotFound, fmt::format("{} is not kept by CID", code));
-    auto record = registries_.GetRecord(code, r.principal.id, std::nullopt);
-    if (!record.ok()) return record.error();
+    if (registry->key_field == "cid") {
+      auto own = registries_.GetRecord(code, r.principal.id, std::nullopt);
+      if (!own.ok()) return own.error();
+      return registry;
+    }
+    auto named = registries_.RecordsAbout(r.principal.id);
+    if (!named.ok()) return named.error();
+    const bool theirs = std::any_of(named->begin(), named->end(), [&](const auto& held) {
+      return held.first.code == code && held.second.key == record;
+    });
+    if (!theirs) return Error(errc::kRecordNotFound, fmt::format("record {} of {} does not name you", record, code));
     return registry;
   }
 
@@ -171,6 +183,7 @@ class CorrectionPages {
       fields.push_back({{"name", f.name}, {"label", Label(f, Dz(r))}, {"selected", f.name == chosen}});
     }
     return {{"registry", registry.code},
+            {"record", given.value("record", "")},
             {"title", Dz(r) ? registry.title_dz : registry.title_en},
             {"fields", fields},
             {"description", given.value("description", "")},

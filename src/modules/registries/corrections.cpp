@@ -58,6 +58,15 @@ std::vector<Correction> AllFromRows(const db::Rows& rows) {
   return out;
 }
 
+/// True when one of the record's references into the population register
+/// holds `cid`.
+bool NamesPerson(const Registry& registry, const Record& record, const std::string& cid) {
+  const nlohmann::json data = nlohmann::json::parse(record.data);
+  return std::any_of(registry.fields.begin(), registry.fields.end(), [&](const FieldSpec& f) {
+    return f.type == "reference" && f.reference == "population" && data.contains(f.name) && data[f.name] == cid;
+  });
+}
+
 }  // namespace
 
 CorrectionService::CorrectionService(db::Database& db, const Clock& clock, RegistryService& registries)
@@ -66,10 +75,13 @@ CorrectionService::CorrectionService(db::Database& db, const Clock& clock, Regis
 Result<Correction> CorrectionService::Ask(const std::string& subject, const CorrectionRequest& request,
                                           const audit::Actor& actor) {
   DZONG_ASSIGN_OR_RETURN(Registry registry, registries_.Get(request.registry));
-  if (registry.key_field != "cid") {
-    return Error(errc::kRecordNotFound, fmt::format("{} does not keep records by Citizenship ID", registry.code));
+  // The person's own record, or one that names them (a plot they own).
+  const bool by_cid = registry.key_field == "cid";
+  DZONG_ASSIGN_OR_RETURN(Record record,
+                         registries_.GetRecord(registry.code, by_cid ? subject : request.record_key, std::nullopt));
+  if (!by_cid && !NamesPerson(registry, record, subject)) {
+    return Error(errc::kRecordNotFound, fmt::format("record {} of {} does not name you", record.key, registry.code));
   }
-  DZONG_ASSIGN_OR_RETURN(Record record, registries_.GetRecord(registry.code, subject, std::nullopt));
   std::vector<FieldError> errors;
   if (request.field.empty()) {
     errors.push_back({"field", "required", "field is required: choose the part of the record that is wrong"});

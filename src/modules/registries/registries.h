@@ -196,6 +196,7 @@ struct CorrectionRequest {
   std::string field;
   std::string description;
   std::string proposed_value;  ///< empty: none given
+  std::string record_key;      ///< for a register not kept by CID: the record (a plot, a licence) that names the person
 };
 
 /// Correction requests: asked by the person a record is about, answered by
