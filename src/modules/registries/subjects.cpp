@@ -11,13 +11,14 @@ Status IndexSubjects(db::Connection& c, const Registry& registry, const std::str
   if (registry.code == "population") return {};
   for (const FieldSpec& f : registry.fields) {
     if (f.type != "reference" || f.reference != "population") continue;
-    const auto value = data.find(f.name);
-    if (value == data.end() || !value->is_string()) {
+    const std::string subject =
+        data.contains(f.name) && data.at(f.name).is_string() ? data.at(f.name).get<std::string>() : std::string();
+    if (subject.empty()) {
       const db::Value gone[] = {registry.code, key, f.name};
       DZONG_TRY(c.Execute("DELETE FROM registry_subjects WHERE registry = ? AND record_key = ? AND field = ?", gone));
       continue;
     }
-    const db::Value row[] = {registry.code, key, f.name, value->get<std::string>()};
+    const db::Value row[] = {registry.code, key, f.name, subject};
     DZONG_TRY(c.Execute("INSERT INTO registry_subjects (registry, record_key, field, subject) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT (registry, record_key, field) DO UPDATE SET subject = excluded.subject",
                         row));
