@@ -59,10 +59,12 @@ test('an agency asks for an agreement and the custodian approves it', async (t) 
     await asker.fill('#legal_reference', 'Medical and Health Council Act 2002, section 12');
     await asker.fill('#valid_from', '2026-01-01');
     await asker.fill('#valid_to', '2030-12-31');
+    await asker.check('#log_bodies');  // the message log keeps each answer in full
     res = await navigate(asker, () => asker.click('main form button[type=submit]'));
     const path = pathOf(asker);
     assert.match(path, /^\/agreements\/\d+$/, `a valid request goes to the agreement (status ${res.status()})`);
     assert.equal((await asker.textContent('#agreement-status')).trim(), 'Requested');
+    assert.ok((await asker.textContent('main')).includes('Each answer kept in full'), 'the message log keeps bodies');
     assert.equal(await asker.locator('#approve').count(), 0, 'the asking organisation cannot approve');
     await checkPageStep(t, asker, 'agreement-requested');
 

@@ -421,5 +421,37 @@ TEST_F(ExchangeTest, ASystemFindsAPersonsPlotsByAnAgreedField) {
   EXPECT_EQ(json::parse(area.body)["fields"][0]["rule"], "queryable");
 }
 
+TEST_F(ExchangeTest, UnderConsentAPlotIsReadOnlyWithItsOwnersConsent) {
+  auto client = server_.Client();
+  auto asked = client->Send("POST", "/api/v1/agreements",
+                            json{{"subsystem", kSystem}, {"registry", "land"}, {"fields", {"plot_id", "area_acres"}},
+                                 {"purpose_code", "LOAN"}, {"purpose_text", "Land as security for a loan"},
+                                 {"legal_basis", "consent"}, {"legal_reference", "Owner's consent"},
+                                 {"valid_from", "2026-01-01"}, {"valid_to", "2030-01-01"}}.dump(),
+                            Bearer(moh_));
+  ASSERT_EQ(asked.status, 201) << asked.body;
+  ASSERT_TRUE(server_.app().Database().Write([](db::Connection& c) -> Status {
+                  DZONG_TRY(c.Execute("UPDATE agreements SET status = 'approved' WHERE registry = 'land'"));
+                  return {};
+                }).ok());
+  const std::string path = "/exchange/v1/registries/land/records/CHA-000001";
+  EXPECT_EQ(Code(client->Get(path, Signed(path, "LOAN"))), "exchange.no_consent");
+
+  std::int64_t sonam = 0;
+  const auto accounts = server_.app().Identity().ListAccounts(std::nullopt);
+  for (const auto& a : *accounts) {
+    if (a.username == kPerson) sonam = a.id;
+  }
+  const std::string token = server_.app().Identity().CreateToken(sonam, "t", "consent.self", std::chrono::hours(1)).value();
+  auto given = client->Send("POST", "/api/v1/me/consents",
+                            json{{"consumer", "MOH"}, {"registry", "land"}, {"purpose_code", "LOAN"},
+                                 {"fields", {"plot_id", "area_acres"}}, {"valid_to", "2029-12-31"}}.dump(),
+                            Bearer(token));
+  ASSERT_EQ(given.status, 201) << given.body;
+  auto read = client->Get(path, Signed(path, "LOAN"));
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(json::parse(read.body)["data"], (json{{"plot_id", "CHA-000001"}, {"area_acres", 0.42}}));
+}
+
 }  // namespace
 }  // namespace dzong::testing

@@ -108,6 +108,7 @@ class AgreementPages {
     a.purpose_text = FormText(*form, "purpose_text");
     a.legal_basis = FormText(*form, "legal_basis");
     a.legal_reference = FormText(*form, "legal_reference");
+    a.log_bodies = form->contains("log_bodies");
     const std::string from = FormText(*form, "valid_from");
     const std::string to = FormText(*form, "valid_to");
     std::vector<FieldError> dates;
@@ -132,7 +133,8 @@ class AgreementPages {
                    {"legal_basis", a.legal_basis},
                    {"legal_reference", a.legal_reference},
                    {"valid_from", from},
-                   {"valid_to", to}};
+                   {"valid_to", to},
+                   {"log_bodies", a.log_bodies}};
     return web_.ShowProblems(r, "agreement_new", "agreement_new", FormContext(r, *registry, values, a.fields),
                              Localise(r, errors));
   }
@@ -185,6 +187,7 @@ class AgreementPages {
             {"registry", RegistryTitle(r, a.registry)},
             {"purpose", a.purpose_code},
             {"until", a.valid_to.substr(0, 10)},
+            {"log_bodies", a.log_bodies},
             {"status", web_.Text(r, "agreement_status_" + status)},
             {"approved", status == "approved"},
             {"requested", status == "requested"}};

@@ -152,20 +152,24 @@ std::variant<Agreement, Response> Admit(ExchangeService& exchange, const Request
   return std::move(agreement).value();
 }
 
-/// The fields of a record the agreement allows, and the people they name.
-json AllowedFields(const registries::Registry& registry, const Agreement& agreement, const std::string& data_text,
-                   std::vector<std::string>& subjects) {
-  const json data = json::parse(data_text);
+/// The people an answer is about, for the audit log: every person a plot
+/// or a licence names; in the population register the person the record is,
+/// and a parent only when the agreement gives out the parent's CID.
+std::vector<std::string> Subjects(const registries::Registry& registry, const registries::Record& record,
+                                  const json& allowed) {
+  std::vector<std::string> people;
+  for (const std::string& person : registries::PeopleIn(registry, record)) {
+    const bool shown = std::any_of(allowed.begin(), allowed.end(), [&](const json& v) { return v == person; });
+    if (registry.code != "population" || person == record.key || shown) people.push_back(person);
+  }
+  return people;
+}
+
+/// The fields of a record the agreement allows.
+json AllowedFields(const Agreement& agreement, const json& data) {
   json allowed = json::object();
   for (const std::string& field : agreement.fields) {
-    if (!data.contains(field)) continue;
-    allowed[field] = data[field];
-    for (const auto& spec : registry.fields) {
-      if (spec.name == field && spec.type == "reference" && spec.reference == "population" && data[field].is_string() &&
-          std::find(subjects.begin(), subjects.end(), data[field].get<std::string>()) == subjects.end()) {
-        subjects.push_back(data[field].get<std::string>());
-      }
-    }
+    if (data.contains(field)) allowed[field] = data[field];
   }
   return allowed;
 }
@@ -225,18 +229,23 @@ Response ExchangeRead(ExchangeService& exchange, registries::RegistryService& re
   auto admitted = Admit(exchange, r, code, nonce);
   if (auto* refusal = std::get_if<Response>(&admitted)) return std::move(*refusal);
   const Agreement& agreement = std::get<Agreement>(admitted);
-  if (agreement.legal_basis == "consent" && code == "population") {
-    if (Status consented = exchange.RequireConsent(agreement, key); !consented.ok()) {
-      return http::ErrorResponse(consented.error(), r.request_id);
-    }
-  }
   auto record = registries.GetRecord(code, key, std::nullopt);
   if (!record.ok()) return http::ErrorResponse(record.error(), r.request_id);
   auto registry = registries.Get(code);
   if (!registry.ok()) return http::ErrorResponse(registry.error(), r.request_id);
-  std::vector<std::string> subjects;
-  if (code == "population") subjects.push_back(key);
-  json allowed = AllowedFields(*registry, agreement, record->data, subjects);
+  json allowed = AllowedFields(agreement, json::parse(record->data));
+  std::vector<std::string> subjects = Subjects(*registry, *record, allowed);
+  if (agreement.legal_basis == "consent") {
+    // Every person the record is about must have consented: the person a
+    // population record is, or the people a plot or a licence names.
+    const std::vector<std::string> people =
+        code == "population" ? std::vector<std::string>{key} : registries::PeopleIn(*registry, *record);
+    for (const std::string& person : people) {
+      if (Status consented = exchange.RequireConsent(agreement, person); !consented.ok()) {
+        return http::ErrorResponse(consented.error(), r.request_id);
+      }
+    }
+  }
   return SignedAnswer(exchange, signer, r, agreement, code, key, nonce,
                       {{"registry", code},
                        {"key", key},
@@ -276,13 +285,15 @@ Response ExchangeQuery(ExchangeService& exchange, registries::RegistryService& r
   if (!found.ok()) return http::ErrorResponse(found.error(), r.request_id);
   auto registry = registries.Get(code);
   if (!registry.ok()) return http::ErrorResponse(registry.error(), r.request_id);
-  std::vector<std::string> subjects;
+  std::vector<std::string> subjects = {value};
   json items = json::array();
   for (const auto& record : *found) {
-    items.push_back({{"key", record.key}, {"version", record.version},
-                     {"data", AllowedFields(*registry, agreement, record.data, subjects)}});
+    json allowed = AllowedFields(agreement, json::parse(record.data));
+    for (const std::string& person : Subjects(*registry, record, allowed)) {
+      if (std::find(subjects.begin(), subjects.end(), person) == subjects.end()) subjects.push_back(person);
+    }
+    items.push_back({{"key", record.key}, {"version", record.version}, {"data", std::move(allowed)}});
   }
-  if (subjects.empty()) subjects.push_back(value);
   return SignedAnswer(exchange, signer, r, agreement, code, field + "=" + value, nonce,
                       {{"registry", code},
                        {"query", {{field, value}}},

@@ -137,7 +137,8 @@ Result<PopulationReport> RegistryService::SeedPopulation(std::int64_t people, st
   PopulationReport report;
   std::vector<std::pair<std::string, json>> rows;  // key, data
   std::vector<std::pair<std::string, json>> plots, licences;
-  std::map<std::string, int> plot_serial;  // per gewog code
+  std::map<std::string, int> plot_serial;  // per dzongkhag and gewog
+  int next_licence = 1000002;              // 1000001 is the demo citizen's
   rows.reserve(static_cast<std::size_t>(people) + 1);
   if (demo) {
     // The demo citizen holds a plot of family land and a licence for her shop.
@@ -242,7 +243,7 @@ Result<PopulationReport> RegistryService::SeedPopulation(std::int64_t people, st
           "General retail", "Restaurant", "Hotel", "Handicrafts", "Construction contractor",
           "Transport", "IT services", "Tour operator", "Grocery", "Tailoring"};
       const std::string activity = kActivities[static_cast<std::size_t>(rng.Between(0, 9))];
-      const std::string number = fmt::format("{}", 1000001 + static_cast<int>(licences.size()) + (demo ? 0 : 1));
+      const std::string number = fmt::format("{}", next_licence++);
       const int issued = rng.Between(2016, 2025);
       const std::string issued_on = fmt::format("{:04}-{:02}-{:02}", issued, rng.Between(1, 12), rng.Between(1, 28));
       const std::string expires_on = fmt::format("{:04}{}", issued + rng.Between(1, 5), issued_on.substr(4));
