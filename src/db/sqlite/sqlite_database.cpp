@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -200,10 +201,12 @@ struct PendingWrite {
 
 class SqliteDatabase final : public Database {
  public:
-  SqliteDatabase(std::string path, const Options& options, std::unique_ptr<SqliteConnection> writer)
-      : path_(std::move(path)), options_(options), writer_(std::move(writer)) {
-    open_connections_ = 1;
+  SqliteDatabase(std::string path, const Options& options, std::unique_ptr<SqliteConnection> writer,
+                 std::unique_ptr<SqliteConnection> checkpointer)
+      : path_(std::move(path)), options_(options), writer_(std::move(writer)), checkpointer_(std::move(checkpointer)) {
+    open_connections_ = 2;
     writer_thread_ = std::thread([this] { WriterLoop(); });
+    checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
   }
 
   ~SqliteDatabase() override {
@@ -212,7 +215,9 @@ class SqliteDatabase final : public Database {
       stopping_ = true;
     }
     queue_cv_.notify_all();
+    checkpoint_cv_.notify_all();
     writer_thread_.join();
+    checkpoint_thread_.join();
   }
 
   Status Read(const Work& work) override {
@@ -331,6 +336,24 @@ class SqliteDatabase final : public Database {
     }
   }
 
+  // Copies committed pages from the WAL back into the database on a thread
+  // of its own, a few times a second, so that a commit never waits for it
+  // (SQLite's automatic checkpoint, off on the writer, ran inside a commit).
+  void CheckpointLoop() {
+    std::uint64_t seen = 0;
+    std::unique_lock lock(queue_mutex_);
+    while (!stopping_) {
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+      if (stopping_) break;
+      const std::uint64_t commits = commits_.load(std::memory_order_relaxed);
+      if (commits == seen) continue;
+      seen = commits;
+      lock.unlock();
+      (void)checkpointer_->Exec("PRAGMA wal_checkpoint(PASSIVE)");
+      lock.lock();
+    }
+  }
+
   void CommitGroup(const std::vector<PendingWrite*>& batch) {
     Status begun = writer_->Exec("BEGIN IMMEDIATE");
     if (!begun.ok()) {
@@ -379,6 +402,9 @@ class SqliteDatabase final : public Database {
   bool stopping_ = false;
   std::unique_ptr<SqliteConnection> writer_;
   std::thread writer_thread_;
+  std::unique_ptr<SqliteConnection> checkpointer_;
+  std::condition_variable checkpoint_cv_;
+  std::thread checkpoint_thread_;
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<std::uint64_t> writes_{0};
 };
@@ -401,7 +427,10 @@ Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, const Opti
     return Error(errc::kDbUnavailable, fmt::format("cannot create directory '{}': {}", parent.string(), ec.message()));
   }
   DZONG_ASSIGN_OR_RETURN(auto writer, Connect(path, /*read_only=*/false));
-  return std::unique_ptr<Database>(std::make_unique<SqliteDatabase>(path, options, std::move(writer)));
+  DZONG_TRY(writer->Exec("PRAGMA wal_autocheckpoint=0;"));
+  DZONG_ASSIGN_OR_RETURN(auto checkpointer, Connect(path, /*read_only=*/false));
+  return std::unique_ptr<Database>(
+      std::make_unique<SqliteDatabase>(path, options, std::move(writer), std::move(checkpointer)));
 }
 
 }  // namespace dzong::db
