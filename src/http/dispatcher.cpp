@@ -37,19 +37,6 @@ std::string JsonQuoted(std::string_view text) {
   return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string PercentEncode(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", u);
-    }
-  }
-  return out;
-}
-
 bool IsPage(std::string_view path) {
   return !path.starts_with("/api/") && !path.starts_with("/exchange/") && !path.starts_with("/.well-known/") &&
          path != "/healthz" && path != "/readyz" && path != "/metrics" && !path.starts_with("/assets/");

@@ -89,6 +89,10 @@ struct Response {
   void SetHeader(std::string name, std::string value);
 };
 
+/// Escapes everything but unreserved characters (RFC 3986), for a path
+/// segment or a query value.
+std::string PercentEncode(std::string_view text);
+
 /// Decodes %XX escapes (and '+' as space when `plus_is_space`). Returns
 /// nullopt for a malformed escape.
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "http/message.h"
 #include "support/http_client.h"
 
 namespace dzong::testing {
@@ -24,7 +25,7 @@ class Browser {
   HttpResponse Post(const std::string& target, std::map<std::string, std::string> fields) {
     if (!fields.contains("csrf_token") && !csrf_.empty()) fields["csrf_token"] = csrf_;
     std::string body;
-    for (const auto& [k, v] : fields) body += (body.empty() ? "" : "&") + Encode(k) + "=" + Encode(v);
+    for (const auto& [k, v] : fields) body += (body.empty() ? "" : "&") + http::PercentEncode(k) + "=" + http::PercentEncode(v);
     auto r = client_.Send("POST", target, body,
                           {{"Cookie", CookieHeader()}, {"Content-Type", "application/x-www-form-urlencoded"},
                            {"Accept", "text/html"}});
@@ -68,21 +69,6 @@ class Browser {
   std::string CookieHeader() const {
     std::string out;
     for (const auto& [k, v] : cookies_) out += (out.empty() ? "" : "; ") + k + "=" + v;
-    return out;
-  }
-
-  static std::string Encode(const std::string& text) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-        out += static_cast<char>(c);
-      } else {
-        out += '%';
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      }
-    }
     return out;
   }
 

@@ -8,17 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "http/client.h"
+
 namespace dzong::testing {
 
-struct HttpResponse {
-  int status = 0;
-  std::map<std::string, std::string> headers;  ///< names in lower case
-  std::string body;
-  std::string Header(const std::string& lower_name) const {
-    auto it = headers.find(lower_name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
+/// The same answer as the command-line client reads.
+using HttpResponse = http::ClientResponse;
 
 class HttpClient {
  public:

@@ -10,24 +10,12 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "http/client.h"
+#include "http/message.h"
 
 namespace dzong::exchange {
 namespace {
 
 using nlohmann::json;
-
-/// A path segment with everything but unreserved characters escaped.
-std::string Segment(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
 
 /// A parameter of a Signature-Input value (keyid, created), or empty.
 std::string Param(std::string_view input, std::string_view name) {
@@ -73,7 +61,7 @@ Result<ReadAnswer> Read(const ReadRequest& request) {
   }
 
   const std::string path =
-      fmt::format("/exchange/v1/registries/{}/records/{}", Segment(request.registry), Segment(request.record_key));
+      fmt::format("/exchange/v1/registries/{}/records/{}", http::PercentEncode(request.registry), http::PercentEncode(request.record_key));
   const auto created =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::string components = "\"@method\" \"@path\" \"x-purpose\"";

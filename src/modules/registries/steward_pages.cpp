@@ -34,20 +34,7 @@ std::optional<std::int64_t> ParseId(const std::string& text) {
   return id;
 }
 
-std::string PathSegment(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
+std::string PathSegment(const std::string& text) { return http::PercentEncode(text); }
 
 std::vector<FieldError> Localise(const web::Web& web, const http::Request& r, const Registry* registry,
                                  const std::vector<FieldError>& errors, const std::vector<FormField>& others) {
