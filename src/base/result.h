@@ -94,6 +94,13 @@ inline constexpr char kDbConstraint[] = "db.constraint";
 inline constexpr char kShuttingDown[] = "server.shutting_down";
 }  // namespace errc
 
+/// request.invalid naming every field and rule; the message is the only
+/// problem's own, or a summary when there are several.
+inline Error Invalid(std::vector<FieldError> errors) {
+  std::string message = errors.size() == 1 ? errors[0].message : "Some fields need attention";
+  return Error(errc::kValidation, std::move(message), std::move(errors));
+}
+
 }  // namespace dzong
 
 #define DZONG_CONCAT_INNER(a, b) a##b

@@ -6,45 +6,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkPageStep } from './a11y.mjs';
 import { DEMO, headerLinks, navigate, pathOf, signIn, useDzong } from './harness.mjs';
+import { asOperator, tableRows } from './officials.mjs';
 import { currentStep, totp } from './totp.mjs';
 
 const dzong = useDzong();
 
 /** A call to the JSON API as the platform operator. */
-async function asOperator(method, path, body, headers = {}) {
-  const res = await fetch(dzong.baseURL + path, {
-    method,
-    headers: { Authorization: `Bearer ${dzong.server.operatorToken}`, 'Content-Type': 'application/json', ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const operator = (method, path, body, headers) => asOperator(dzong, method, path, body, headers);
 
 async function accountId(username) {
-  const list = await asOperator('GET', '/api/v1/accounts');
+  const list = await operator('GET', '/api/v1/accounts');
   assert.equal(list.status, 200, 'the operator lists accounts');
   const found = list.body.items.find((a) => a.username === username);
   assert.ok(found, `${username} exists`);
   return found.id;
 }
 
-async function tableRows(page, selector) {
-  return page.evaluate((sel) => {
-    const table = document.querySelector(sel);
-    if (!table) return [];
-    const headers = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
-    return [...table.querySelectorAll('tbody tr')].map((tr) => {
-      const cells = [...tr.querySelectorAll('td')].map((c) => c.textContent.trim());
-      return Object.fromEntries(headers.map((h, i) => [h, cells[i]]));
-    });
-  }, selector);
-}
-
 test('a citizen sees who used their data', async (t) => {
   const citizen = await accountId(DEMO.citizen.username);
   const purpose = `DCRC-2026-${String(Date.now() % 1000000).padStart(6, '0')}`;
-  const look = await asOperator('GET', `/api/v1/accounts/${citizen}`, null, { 'X-Purpose': purpose });
+  const look = await operator('GET', `/api/v1/accounts/${citizen}`, null, { 'X-Purpose': purpose });
   assert.equal(look.status, 200, 'the operator reads the citizen account');
 
   const page = await dzong.newPage();
@@ -92,11 +73,11 @@ test('a citizen sees who used their data', async (t) => {
 test('an auditor searches the audit log', async (t) => {
   const username = `auditor.${Date.now() % 100000}`;
   const password = 'Audit-Trail-2026-ok';
-  const created = await asOperator('POST', '/api/v1/accounts', {
+  const created = await operator('POST', '/api/v1/accounts', {
     kind: 'official', username, display_name: 'Kinley Wangchuk', organisation: 'ACC', password,
   });
   assert.equal(created.status, 201, `the operator creates an auditor: ${JSON.stringify(created.body)}`);
-  const granted = await asOperator('POST', `/api/v1/accounts/${created.body.id}/grants`, { role: 'auditor' });
+  const granted = await operator('POST', `/api/v1/accounts/${created.body.id}/grants`, { role: 'auditor' });
   assert.equal(granted.status, 201, 'the auditor role is granted');
 
   const page = await dzong.newPage();

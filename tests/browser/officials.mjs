@@ -7,10 +7,10 @@ import { navigate, pathOf, signIn } from './harness.mjs';
 import { currentStep, totp } from './totp.mjs';
 
 /** A call to the JSON API as the platform operator. */
-export async function asOperator(dzong, method, path, body) {
+export async function asOperator(dzong, method, path, body, headers = {}) {
   const res = await fetch(dzong.baseURL + path, {
     method,
-    headers: { Authorization: `Bearer ${dzong.server.operatorToken}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${dzong.server.operatorToken}`, 'Content-Type': 'application/json', ...headers },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();

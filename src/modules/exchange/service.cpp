@@ -126,8 +126,7 @@ Result<Agreement> ExchangeService::Request(Agreement a, const audit::Actor& acto
     errors.push_back({"valid_to", "after", "valid_to must come after valid_from"});
   }
   if (!errors.empty()) {
-    const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
-    return Error(dzong::errc::kValidation, message, std::move(errors));
+    return Invalid(std::move(errors));
   }
   a.status = "requested";
   a.requested_by = actor.id;
@@ -269,8 +268,7 @@ Result<Consent> ExchangeService::GiveConsent(Consent c, const audit::Actor& acto
     errors.push_back({"valid_to", "after", "valid_to must be a date after today"});
   }
   if (!errors.empty()) {
-    const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
-    return Error(dzong::errc::kValidation, message, std::move(errors));
+    return Invalid(std::move(errors));
   }
   return db_.WriteValue<Consent>([&](db::Connection& conn) -> Result<Consent> {
     const db::Value org[] = {c.consumer};

@@ -28,11 +28,6 @@ class HashSlot {
   HashSlot& operator=(const HashSlot&) = delete;
 };
 
-Error Invalid(std::vector<FieldError> errors) {
-  std::string message = errors.size() == 1 ? errors[0].message : "Some fields need attention";
-  return Error(dzong::errc::kValidation, std::move(message), std::move(errors));
-}
-
 bool ValidSystemId(const std::string& id) {
   // BT/GOV/<ORG>/<SUBSYSTEM>
   if (!id.starts_with("BT/GOV/")) return false;

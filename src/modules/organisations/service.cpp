@@ -122,8 +122,7 @@ Result<std::vector<HistoryEntry>> OrganisationService::History(const std::string
 
 Result<Organisation> OrganisationService::Create(const NewOrganisation& input, const audit::Actor& actor) {
   if (auto errors = ValidateNew(input); !errors.empty()) {
-    const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
-    return Error(dzong::errc::kValidation, message, std::move(errors));
+    return Invalid(std::move(errors));
   }
   return db_.WriteValue<Organisation>([&](db::Connection& c) -> Result<Organisation> {
     DZONG_ASSIGN_OR_RETURN(auto existing, store::Find(c, input.code));
@@ -160,8 +159,7 @@ Result<Organisation> OrganisationService::Update(const std::string& code, const 
     errors.push_back({"parent", "not_self", "an organisation cannot be its own parent"});
   }
   if (!errors.empty()) {
-    const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
-    return Error(dzong::errc::kValidation, message, std::move(errors));
+    return Invalid(std::move(errors));
   }
   return db_.WriteValue<Organisation>([&](db::Connection& c) -> Result<Organisation> {
     DZONG_ASSIGN_OR_RETURN(auto found, store::Find(c, code));

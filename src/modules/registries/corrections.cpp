@@ -100,8 +100,7 @@ Result<Correction> CorrectionService::Ask(const std::string& subject, const Corr
         {"proposed_value", "length", fmt::format("proposed_value must be at most {} characters", kTextMax)});
   }
   if (!errors.empty()) {
-    const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
-    return Error(dzong::errc::kValidation, message, std::move(errors));
+    return Invalid(std::move(errors));
   }
   Correction k;
   k.registry = registry.code;
@@ -171,8 +170,7 @@ Result<Correction> CorrectionService::Answer(std::int64_t id, const std::string&
     errors.push_back({"answer", "length", fmt::format("answer must be at most {} characters", kTextMax)});
   }
   if (!errors.empty()) {
-    const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
-    return Error(dzong::errc::kValidation, message, std::move(errors));
+    return Invalid(std::move(errors));
   }
   const std::string organisation = actor.organisation.value_or("");
   return db_.WriteValue<Correction>([&](db::Connection& c) -> Result<Correction> {

@@ -277,8 +277,7 @@ Result<Record> RegistryService::Put(const std::string& code, const std::string& 
     errors.push_back({"reason", "length", "reason must be 1 to 500 characters: why the record changes"});
   }
   if (!errors.empty()) {
-    const std::string message = errors.size() == 1 ? errors[0].message : "some fields need attention";
-    return Error(dzong::errc::kValidation, message, std::move(errors));
+    return Invalid(std::move(errors));
   }
   return db_.WriteValue<Record>([&](db::Connection& c) -> Result<Record> {
     const db::Value id[] = {code, key};
