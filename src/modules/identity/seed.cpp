@@ -31,6 +31,7 @@ constexpr DemoAccount kDemo[] = {
     {AccountKind::kCitizen, "11410012345", "Sonam Choden", nullptr, "Tashi-Delek-2026", "citizen"},
     {AccountKind::kOfficial, "pema.wangmo", "Pema Wangmo", "DCRC", "Census-Officer-2026", "officer"},
     {AccountKind::kOfficial, "karma.dorji", "Karma Dorji", "DCRC", "Agency-Admin-2026", "agency_administrator"},
+    {AccountKind::kOfficial, "tashi.penjor", "Tashi Penjor", "DCRC", "Service-Designer-2026", "service_designer"},
     {AccountKind::kOfficial, "dechen.wangmo", "Dechen Wangmo", "DCRC", "Registry-Steward-2026", "registry_steward"},
     {AccountKind::kOfficial, "kinley.wangchuk", "Kinley Wangchuk", "MOH", "Agency-Admin-MOH-2026",
      "agency_administrator"},
