@@ -176,6 +176,10 @@ class ServiceCatalogue {
   /// are missing. Returns how many were added.
   Result<int> SeedDefinitions(const audit::Actor& actor);
 
+  /// Counts the changes to the published catalogue (publish, retire, seed):
+  /// what was rendered from it at one generation is stale at the next.
+  std::uint64_t Generation() const { return generation_.load(std::memory_order_acquire); }
+
  private:
   struct Snapshot;
   std::shared_ptr<const Snapshot> Published() const;
@@ -187,6 +191,7 @@ class ServiceCatalogue {
   organisations::OrganisationService& organisations_;
   mutable std::mutex snapshot_mutex_;
   mutable std::shared_ptr<const Snapshot> snapshot_;
+  std::atomic<std::uint64_t> generation_{0};  ///< raised by Invalidate()
 };
 
 /// The definitions shipped with the platform (src/modules/services/seed).
@@ -197,6 +202,13 @@ std::span<const EmbeddedFile> SeedFiles();
 /// for designers POST /api/v1/services (save a draft), POST
 /// /api/v1/services/lint, POST …/versions/{version}/publish, POST …/retire.
 Status AddRoutes(http::Router& router, ServiceCatalogue& catalogue);
+
+/// The citizen's catalogue pages, open to all without signing in: GET
+/// /services (browse by life event, agency and category; search in English
+/// and Dzongkha) and GET /services/{code} (who can apply, what you need, the
+/// fee, the time it takes, how to apply, the agency, and the way to start).
+Status AddCataloguePages(http::Router& router, ServiceCatalogue& catalogue, registries::RegistryService& registries,
+                         organisations::OrganisationService& organisations, web::Web& web);
 
 std::span<const EmbeddedFile> Migrations();
 
