@@ -307,10 +307,15 @@ class CataloguePages {
     json life_events = facet("life_event", "life_event_", kLifeEvents, by_life_event, query.life_event);
     json categories = facet("category", "category_", kCategories, by_category, query.category);
 
+    std::map<std::string, Localised> names;  // the agencies of the catalogue's services, by code
+    for (const Service& s : *matching) {
+      if (!names.contains(s.owner)) names.emplace(s.owner, Agency(lang, s.owner));
+    }
     std::vector<std::pair<std::string, std::string>> agencies;  // name, code
-    for (const auto& [code, n] : by_agency) agencies.emplace_back(AgencyName(lang, code), code);
+    for (const auto& [code, n] : by_agency) agencies.emplace_back(names[code].text, code);
     if (!query.owner.empty() && !by_agency.contains(query.owner)) {
-      agencies.emplace_back(AgencyName(lang, query.owner), query.owner);
+      names.emplace(query.owner, Agency(lang, query.owner));
+      agencies.emplace_back(names[query.owner].text, query.owner);
     }
     std::sort(agencies.begin(), agencies.end());
     json agency_options = json::array();
@@ -318,6 +323,7 @@ class CataloguePages {
       const auto count = by_agency.find(code);
       agency_options.push_back({{"value", code},
                                 {"label", name},
+                                {"lang", names[code].lang},
                                 {"count", count == by_agency.end() ? 0 : count->second},
                                 {"selected", code == query.owner},
                                 {"href", "/services?agency=" + http::PercentEncode(code)}});
@@ -332,7 +338,8 @@ class CataloguePages {
                       {"title_lang", title.lang},
                       {"summary", summary.text},
                       {"summary_lang", summary.lang},
-                      {"agency", AgencyName(lang, s.owner)}});
+                      {"agency", names[s.owner].text},
+                      {"agency_lang", names[s.owner].lang}});
     }
     const bool browsing = query.text.empty() && query.life_event.empty() && query.owner.empty() &&
                           query.category.empty();
@@ -360,11 +367,13 @@ class CataloguePages {
 
     const Localised title = InLanguage(At(d, "title"), lang);
     const Localised summary = InLanguage(At(d, "summary"), lang);
+    const Localised agency = Agency(lang, service.owner);
     json context = {{"service_title", title.text},
                     {"title_lang", title.lang},
                     {"summary", summary.text},
                     {"summary_lang", summary.lang},
-                    {"agency", AgencyName(lang, service.owner)},
+                    {"agency", agency.text},
+                    {"agency_lang", agency.lang},
                     {"agency_href", "/services?agency=" + http::PercentEncode(service.owner)},
                     {"apply_href", "/services/" + service.code + "/apply"},
                     {"eligibility", Paragraphs(InLanguage(At(d, "eligibility"), lang))}};
@@ -479,10 +488,14 @@ class CataloguePages {
   }
 
  private:
-  std::string AgencyName(const std::string& lang, const std::string& code) {
+  /// The organisation's name in the page's language (marked as English
+  /// when the Dzongkha page has no Dzongkha name for it).
+  Localised Agency(const std::string& lang, const std::string& code) {
     auto o = organisations_.Get(code);
-    if (!o.ok()) return code;
-    return lang == "dz" && o->name_dz && !o->name_dz->empty() ? *o->name_dz : o->name_en;
+    if (!o.ok()) return {code, false};
+    if (lang != "dz") return {o->name_en, false};
+    if (o->name_dz && !o->name_dz->empty()) return {*o->name_dz, false};
+    return {o->name_en, "en"};
   }
 
   /// "from the Population register (Department of Civil Registration and Census)".
@@ -492,7 +505,7 @@ class CataloguePages {
     std::string custodian;
     if (registry.ok()) {
       title = lang == "dz" && !registry->title_dz.empty() ? registry->title_dz : registry->title_en;
-      custodian = AgencyName(lang, registry->custodian);
+      custodian = Agency(lang, registry->custodian).text;
     }
     std::string text = Replace(web_.Text(r, "service_prefill_from"), "{registry}", title);
     return Replace(std::move(text), "{custodian}", custodian);
