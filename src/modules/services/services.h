@@ -176,9 +176,9 @@ class ServiceCatalogue {
   /// are missing. Returns how many were added.
   Result<int> SeedDefinitions(const audit::Actor& actor);
 
-  /// Counts the changes to the published catalogue (publish, retire, seed):
-  /// what was rendered from it at one generation is stale at the next.
-  std::uint64_t Generation() const { return generation_.load(std::memory_order_acquire); }
+  /// Changes each time the published catalogue changes (a publication, a
+  /// retirement): what is built from the catalogue can be kept until then.
+  std::uint64_t Generation() const;
 
  private:
   struct Snapshot;
@@ -191,7 +191,7 @@ class ServiceCatalogue {
   organisations::OrganisationService& organisations_;
   mutable std::mutex snapshot_mutex_;
   mutable std::shared_ptr<const Snapshot> snapshot_;
-  std::atomic<std::uint64_t> generation_{0};  ///< raised by Invalidate()
+  std::atomic<std::uint64_t> generation_{1};
 };
 
 /// The definitions shipped with the platform (src/modules/services/seed).
