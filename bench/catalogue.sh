@@ -130,7 +130,9 @@ catalogue_main() {
   local list_path=/services list_body=$TMP/www/services.html
   fetch_page "$dzong_url$list_path" "$list_body"
   if [[ -z $SERVICE_CODE ]]; then
-    SERVICE_CODE=$(grep -o 'href="/services/[a-z][a-z0-9-]*"' "$list_body" | head -n 1 | sed 's|.*/services/||; s|"$||')
+    # The templates write '/' in attributes as &#x2F;.
+    SERVICE_CODE=$(sed 's|&#x2F;|/|g' "$list_body" | grep -o 'href="/services/[a-z][a-z0-9-]*"' | head -n 1 |
+      sed 's|.*/services/||; s|"$||')
     [[ -n $SERVICE_CODE ]] || die 1 "the catalogue lists no service (is the seed missing its services?)"
   fi
   local page_path=/services/$SERVICE_CODE page_body=$TMP/www/service.html

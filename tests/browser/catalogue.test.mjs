@@ -67,7 +67,7 @@ test('a visitor browses, filters and searches the catalogue in English and opens
     assert.equal(res.status(), 200, 'GET /services/business-licence');
     assert.equal(await page.textContent('main h1'), 'Apply for a trade licence');
     const main = await page.textContent('main');
-    assert.match(main, /Nu\. 5,100 if your answer to/, 'the fee for retail, in Nu.');
+    assert.match(main, /Nu\. 5,100 if your answer to “Type of trade” is “Retail”/, 'the fee for retail, in Nu.');
     assert.match(main, /Nu\. 3,100 otherwise/);
     assert.match(main, /7 working days/);
     assert.match(main, /PDF, JPEG or PNG, up to 5 MB/);
@@ -113,8 +113,8 @@ test('a visitor finds and reads services in Dzongkha', async (t) => {
     res = await navigate(page, () => page.click('#results a[href="/services/land-transfer"]'));
     assert.equal(res.status(), 200);
     assert.equal(await page.textContent('main h1'), 'ས་ཆ་ སྤོ་བཤུད།');
-    assert.match(await page.textContent('#service-fee'), /ནུ་ 100/);
-    assert.match(await page.textContent('#service-sla'), /ལཱ་གི་ཉིན་གྲངས་ 10/);
+    assert.match(await page.textContent('#service-fee'), /དངུལ་ཀྲམ་ ༡༠༠/);
+    assert.match(await page.textContent('#service-sla'), /ལཱ་གི་ཉིན་གྲངས་ ༡༠/);
     assert.equal(await page.textContent('#start-now'), 'ད་ལྟོ་འགོ་བཙུགས།');
     await checkPageStep(t, page, 'service-page-dzongkha');
   } finally {

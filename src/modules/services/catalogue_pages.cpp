@@ -70,6 +70,43 @@ std::string Ngultrum(std::int64_t chhertum) {
   return grouped;
 }
 
+std::string Trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+/// Numbers as the page's language writes them: Tibetan digits (༠–༩) in
+/// Dzongkha, as the definitions' own Dzongkha text does.
+std::string Digits(std::string text, const std::string& language) {
+  if (language != "dz") return text;
+  std::string out;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      // U+0F20 + d, in UTF-8: E0 BC A0+d.
+      out += "\xE0\xBC";
+      out += static_cast<char>(0xA0 + (c - '0'));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/// An option's label without the amount it may already state ("Retail:
+/// Nu 5,100" → "Retail"), so that a fee rule does not say it twice.
+std::string WithoutAmount(const std::string& label, const std::string& figure) {
+  const auto at = label.find(figure);
+  if (figure.empty() || at == std::string::npos) return label;
+  std::size_t cut = std::string::npos;
+  for (const std::string_view separator : {std::string_view(":"), std::string_view("("), std::string_view("\u0F0D")}) {
+    const auto found = label.rfind(separator, at);
+    if (found != std::string::npos && (cut == std::string::npos || found > cut)) cut = found;
+  }
+  if (cut == std::string::npos) return label;
+  return Trimmed(label.substr(0, cut));
+}
+
 /// 5242880 → "5 MB"; 1572864 → "1.5 MB"; 512000 → "500 KB".
 std::string Size(std::int64_t bytes) {
   constexpr std::int64_t kMb = 1024 * 1024;
@@ -164,12 +201,6 @@ std::string Bounded(std::string text, std::size_t max) {
   while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
   text.resize(cut);
   return text;
-}
-
-std::string Trimmed(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 bool Has(const json& list, const std::string& value) {
@@ -298,7 +329,7 @@ class CataloguePages {
         if (n == 0 && v != chosen) continue;
         options.push_back({{"value", v},
                            {"label", web_.Text(r, LabelKey(prefix, v))},
-                           {"count", n},
+                           {"count", Digits(std::to_string(n), lang)},
                            {"selected", v == chosen},
                            {"href", fmt::format("/services?{}={}", name, v)}});
       }
@@ -324,7 +355,7 @@ class CataloguePages {
       agency_options.push_back({{"value", code},
                                 {"label", name},
                                 {"lang", names[code].lang},
-                                {"count", count == by_agency.end() ? 0 : count->second},
+                                {"count", Digits(std::to_string(count == by_agency.end() ? 0 : count->second), lang)},
                                 {"selected", code == query.owner},
                                 {"href", "/services?agency=" + http::PercentEncode(code)}});
     }
@@ -345,7 +376,7 @@ class CataloguePages {
                           query.category.empty();
     const std::size_t n = list.size();
     const std::string count = n == 1 ? web_.Text(r, "services_count_one")
-                                     : Replace(web_.Text(r, "services_count"), "{n}", std::to_string(n));
+                                     : Replace(web_.Text(r, "services_count"), "{n}", Digits(std::to_string(n), lang));
     json context = {{"q", query.text},
                     {"browsing", browsing},
                     {"life_events", std::move(life_events)},
@@ -439,7 +470,9 @@ class CataloguePages {
     const json& base = At(fee, "amount_chhertum");
     const std::int64_t amount = base.is_number_integer() ? base.get<std::int64_t>() : 0;
     const std::string currency = web_.Text(r, "service_currency");
-    const auto nu = [&](std::int64_t chhertum) { return Replace(currency, "{amount}", Ngultrum(chhertum)); };
+    const auto nu = [&](std::int64_t chhertum) {
+      return Replace(currency, "{amount}", Digits(Ngultrum(chhertum), lang));
+    };
     json rules = json::array();
     const json& fee_rules = At(fee, "rules");
     if (fee_rules.is_array()) {
@@ -449,7 +482,8 @@ class CataloguePages {
         if (!value.is_number_integer()) continue;
         std::string text = Replace(web_.Text(r, "service_fee_rule"), "{amount}", nu(value.get<std::int64_t>()));
         text = Replace(std::move(text), "{field}", FieldLabel(fields, StringAt(when, "field"), lang));
-        rules.push_back(Replace(std::move(text), "{answer}", AnswerText(r, fields, when, lang)));
+        const std::string figure = Digits(Ngultrum(value.get<std::int64_t>()), lang);
+        rules.push_back(Replace(std::move(text), "{answer}", AnswerText(r, fields, when, lang, figure)));
       }
     }
     if (rules.empty()) {
@@ -465,7 +499,7 @@ class CataloguePages {
     const json& sla = At(d, "sla_working_days");
     const std::int64_t days = sla.is_number_integer() ? sla.get<std::int64_t>() : 0;
     context["sla"] = days == 1 ? web_.Text(r, "service_sla_one")
-                               : Replace(web_.Text(r, "service_sla"), "{n}", std::to_string(days));
+                               : Replace(web_.Text(r, "service_sla"), "{n}", Digits(std::to_string(days), lang));
 
     const json& certificate = At(d, "certificate");
     if (certificate.is_object()) {
@@ -476,9 +510,9 @@ class CataloguePages {
         const std::int64_t v = valid.get<std::int64_t>();
         if (v % 365 == 0) {
           cert["valid"] = v == 365 ? web_.Text(r, "service_valid_years_one")
-                                   : Replace(web_.Text(r, "service_valid_years"), "{n}", std::to_string(v / 365));
+                                   : Replace(web_.Text(r, "service_valid_years"), "{n}", Digits(std::to_string(v / 365), lang));
         } else {
-          cert["valid"] = Replace(web_.Text(r, "service_valid_days"), "{n}", std::to_string(v));
+          cert["valid"] = Replace(web_.Text(r, "service_valid_days"), "{n}", Digits(std::to_string(v), lang));
         }
       }
       context["certificate"] = std::move(cert);
@@ -522,7 +556,7 @@ class CataloguePages {
   /// The answer a fee rule asks for, as the form shows it: an option's
   /// label, yes or no, or the value itself.
   std::string AnswerText(const Request& r, const std::vector<const json*>& fields, const json& when,
-                         const std::string& lang) {
+                         const std::string& lang, const std::string& figure) {
     const json* field = nullptr;
     for (const json* f : fields) {
       if (StringAt(*f, "id") == StringAt(when, "field")) field = f;
@@ -533,7 +567,7 @@ class CataloguePages {
         const json& options = At(*field, "options");
         if (options.is_array()) {
           for (const json& o : options) {
-            if (At(o, "value") == value) return TextIn(At(o, "label"), lang);
+            if (At(o, "value") == value) return WithoutAmount(TextIn(At(o, "label"), lang), figure);
           }
         }
         if (StringAt(*field, "type") == "yes_no") {
