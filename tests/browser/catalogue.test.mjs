@@ -38,8 +38,11 @@ test('a visitor browses, filters and searches the catalogue in English and opens
     assert.equal(await page.inputValue('#life_event'), 'birth', 'the filter shows what was chosen');
     await checkPageStep(t, page, 'catalogue-life-event');
 
+    // Only the agencies with a service for a baby are offered with that filter on.
+    assert.deepEqual(await page.$$eval('#agency option', (os) => os.map((o) => o.value)), ['', 'DCRC']);
+
     // Filter by agency with the form, as a keyboard or mouse user would.
-    await page.selectOption('#life_event', '');
+    res = await navigate(page, () => page.click('#clear-filters'));
     await page.selectOption('#agency', 'RBP');
     res = await navigate(page, () => page.click('#catalogue-search'));
     assert.equal(res.status(), 200);
