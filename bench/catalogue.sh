@@ -162,14 +162,14 @@ catalogue_main() {
   local name parsed failed=0 below=0
   local -A rps
   echo
-  printf '%-32s %10s %8s %8s\n' "target" "req/s" "p50_ms" "p99_ms"
+  printf '%-40s %10s %8s %8s\n' "target" "req/s" "p50_ms" "p99_ms"
   for name in nginx-list dzong-list nginx-page dzong-page; do
     parsed=$(parse_wrk "$TMP/wrk-$name.txt") || die 1 "could not parse wrk output for $name"
     local r a b bad sock label
     read -r r a b bad sock <<<"$parsed"
     rps[$name]=$r
     label="${name%%-*} $([[ $name == *list ]] && echo "$list_path" || echo "$page_path")"
-    LC_ALL=C printf '%-32s %10.1f %8.2f %8.2f\n' "$label" "$r" "$a" "$b"
+    LC_ALL=C printf '%-40s %10.1f %8.2f %8.2f\n' "$label" "$r" "$a" "$b"
     ((bad == 0)) || { log "$label: $bad non-2xx/3xx responses"; failed=1; }
     if [[ $name == dzong-* ]]; then
       ((sock == 0)) || { log "$label: $sock socket errors"; failed=1; }
@@ -180,7 +180,7 @@ catalogue_main() {
   for name in list page; do
     local path ratio
     path=$([[ $name == list ]] && echo "$list_path" || echo "$page_path")
-    ratio=$(LC_ALL=C awk -v d="${rps[dzong-$name]}" -v n="${rps[nginx-$name]}" 'BEGIN { printf "%.2f", n > 0 ? d / n : 0 }')
+    ratio=$(LC_ALL=C awk -v d="${rps[dzong-$name]}" -v n="${rps[nginx-$name]}" 'BEGIN { printf "%.2f", (n > 0 ? d / n : 0) }')
     echo "ratio dzong/nginx req/s, GET $path: $ratio (target >= $TARGET_RATIO)"
     LC_ALL=C awk -v d="${rps[dzong-$name]}" -v n="${rps[nginx-$name]}" -v t="$TARGET_RATIO" \
       'BEGIN { exit !(n > 0 && d / n >= t) }' || below=1
