@@ -255,19 +255,21 @@ class CataloguePages {
       : catalogue_(catalogue), registries_(registries), organisations_(organisations), web_(web) {}
 
   /// The page from the cache for a visitor who has not signed in; else
-  /// rendered (and kept, when it is a 200 for such a visitor).
+  /// rendered (and kept, when it is a 200 for such a visitor and `render`
+  /// did not say otherwise through its `keep` argument).
   template <typename Render>
   Response Cached(const Request& r, Render render) {
     const http::Principal& who = r.principal;
-    if (who.authenticated || who.account_id != 0 || !who.session_hash.empty()) return render();
+    bool keep = true;
+    if (who.authenticated || who.account_id != 0 || !who.session_hash.empty()) return render(keep);
     const std::uint64_t generation = catalogue_.Generation();
     const auto now = std::chrono::steady_clock::now();
     std::string key = web_.Language(r);
     key += ' ';
     key += r.target;
     if (auto hit = cache_.Find(key, generation, now)) return *hit;
-    Response page = render();
-    if (page.status != 200) return page;
+    Response page = render(keep);
+    if (page.status != 200 || !keep) return page;
     // The layout gives a new visitor a CSRF cookie of their own; nothing on
     // these pages posts a form, and one visitor's cookie must not be sent to
     // the next.
@@ -276,7 +278,7 @@ class CataloguePages {
     return page;
   }
 
-  Response Browse(const Request& r) {
+  Response Browse(const Request& r, bool& keep) {
     const std::string lang = web_.Language(r);
     CatalogueQuery query;
     query.text = Bounded(Trimmed(r.QueryParam("q").value_or("")), kMaxQueryBytes);
@@ -290,6 +292,9 @@ class CataloguePages {
     words.text = query.text;
     auto matching = catalogue_.Catalogue(words);
     if (!matching.ok()) return web_.ErrorPage(r, matching.error(), 500);
+    // An empty catalogue is also what a failed read of it looks like: that
+    // page is not kept, so the next visitor's request reads it again.
+    if (query.text.empty() && matching->empty()) keep = false;
     const std::vector<Service>* results = &*matching;
     std::vector<Service> filtered;
     if (!query.life_event.empty() || !query.owner.empty() || !query.category.empty()) {
@@ -600,13 +605,13 @@ Status AddCataloguePages(http::Router& router, ServiceCatalogue& catalogue, regi
   auto pages = std::make_shared<CataloguePages>(catalogue, registries, organisations, web);
   DZONG_TRY(router.Add({"GET", "/services", http::kPublic, http::kNoAuditEvent,
                         [pages](const Request& r, const http::PathParams&) {
-                          return pages->Cached(r, [&] { return pages->Browse(r); });
+                          return pages->Cached(r, [&](bool& keep) { return pages->Browse(r, keep); });
                         },
                         "the catalogue of services: browse by life event, agency and category, and search"}));
   DZONG_TRY(router.Add({"GET", "/services/{code}", http::kPublic, http::kNoAuditEvent,
                         [pages](const Request& r, const http::PathParams& p) {
                           const std::string& code = p.at("code");
-                          return pages->Cached(r, [&] { return pages->Show(r, code); });
+                          return pages->Cached(r, [&](bool&) { return pages->Show(r, code); });
                         },
                         "a service: who can apply, what you need, the fee, the time it takes, how to apply"}));
   return {};
