@@ -203,6 +203,13 @@ std::span<const EmbeddedFile> SeedFiles();
 /// /api/v1/services/lint, POST …/versions/{version}/publish, POST …/retire.
 Status AddRoutes(http::Router& router, ServiceCatalogue& catalogue);
 
+/// The citizen's catalogue pages, open to all without signing in: GET
+/// /services (browse by life event, agency and category; search in English
+/// and Dzongkha) and GET /services/{code} (who can apply, what you need, the
+/// fee, the time it takes, how to apply, the agency, and the way to start).
+Status AddCataloguePages(http::Router& router, ServiceCatalogue& catalogue, registries::RegistryService& registries,
+                         organisations::OrganisationService& organisations, web::Web& web);
+
 std::span<const EmbeddedFile> Migrations();
 
 }  // namespace dzong::services
