@@ -181,7 +181,7 @@ json DesignerPages::OverviewContext(const Request& r, const Version& latest, con
   const std::string published = r.QueryParam("published").value_or("");
   return {{"code", code},
           {"base", base},
-          {"title", In(d.value("title", json::object()), lang)},
+          {"service_title", In(d.value("title", json::object()), lang)},
           {"status", T(r, "design_status_" + status)},
           {"version", std::to_string(latest.version)},
           {"version_status", T(r, "design_version_" + latest.status)},
@@ -311,7 +311,7 @@ Response DesignerPages::Preview(const Request& r, const std::string& code) {
   return web_.Page(r, "design_preview", T(r, "design_preview"),
                    {{"code", code},
                     {"back", OverviewPath(code)},
-                    {"title", In(d.value("title", json::object()), lang)},
+                    {"service_title", In(d.value("title", json::object()), lang)},
                     {"summary", In(d.value("summary", json::object()), lang)},
                     {"pages", pages},
                     {"fee", Money(d.contains("fee") ? d.at("fee").value("amount_chhertum", std::int64_t{0}) : 0)},

@@ -277,7 +277,7 @@ Response DesignerPages::RetireForm(const Request& r, const std::string& code) {
   if (!latest.ok()) return Failure(r, latest.error());
   return web_.Page(r, "design_retire", "design_retire",
                    {{"code", code},
-                    {"title", In(latest->definition.value("title", json::object()), Dz(r) ? "dz" : "en")},
+                    {"service_title", In(latest->definition.value("title", json::object()), Dz(r) ? "dz" : "en")},
                     {"back", OverviewPath(code)},
                     {"action", fmt::format("/design/{}/retire", code)}});
 }
