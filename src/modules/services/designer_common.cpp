@@ -297,9 +297,13 @@ Response DesignerPages::SaveAndGo(const Request& r, const json& definition, cons
   auto saved = catalogue_.SaveDraft(definition, audit::ActorOf(r));
   if (saved.ok()) return web::Web::Redirect(next);
   const Error& e = saved.error();
-  if (e.code == dzong::errc::kValidation) return ShowEdit(r, std::move(page), Explain(r, e.fields, page, prefix));
+  if (e.code == dzong::errc::kValidation) {
+    auto problems = Explain(r, e.fields, page, prefix);
+    return ShowEdit(r, std::move(page), problems);
+  }
   if (e.code == errc::kRetired) {
-    return ShowEdit(r, std::move(page), {{FirstControl(page), "retired", web_.Text(r, "design_retired_problem")}});
+    std::vector<FieldError> problems = {{FirstControl(page), "retired", web_.Text(r, "design_retired_problem")}};
+    return ShowEdit(r, std::move(page), problems);
   }
   return Failure(r, e);
 }

@@ -148,7 +148,7 @@ EditPage DesignerPages::FormPage(const Request& r, const Version& latest, const 
     page.controls.push_back(DzText("first_label_dz", T(r, "design_label_dz"), V(values, "first_label_dz")));
   } else {
     const std::size_t p = static_cast<std::size_t>(*WholeNumber(page_param));
-    const json& fields = d["form"]["pages"][p]["fields"];
+    const json& fields = d.at("form").at("pages").at(p).at("fields");
     json rows = json::array();
     for (std::size_t i = 0; i < fields.size(); ++i) {
       const json& f = fields[i];
@@ -270,7 +270,7 @@ EditPage DesignerPages::FieldPage(const Request& r, const Version& latest, const
   const std::string base = OverviewPath(latest.service);
   EditPage page;
   page.heading = T(r, address.is_new ? "design_add_field" : "design_edit_field");
-  page.caption = In(d["form"]["pages"][*WholeNumber(page_param)].value("title", json::object()), Dz(r) ? "dz" : "en");
+  page.caption = In(d.at("form").at("pages").at(static_cast<std::size_t>(*WholeNumber(page_param))).value("title", json::object()), Dz(r) ? "dz" : "en");
   page.action = fmt::format("{}/pages/{}/fields/{}", base, page_param, field_param);
   std::vector<std::size_t> parent = address.path;
   if (!address.is_new) parent.pop_back();

@@ -51,7 +51,9 @@ std::optional<std::int64_t> ParseMoney(const std::string& text) {
   if (whole.empty() || whole.size() > 9 || cents.size() > 2 || (dot != std::string::npos && cents.empty())) {
     return std::nullopt;
   }
-  const auto digits = [](const std::string& s) { return std::all_of(s.begin(), s.end(), ::isdigit); };
+  const auto digits = [](const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
   if (!digits(whole) || !digits(cents)) return std::nullopt;
   std::int64_t chhertum = std::stoll(whole) * 100;
   if (!cents.empty()) chhertum += std::stoll(cents) * (cents.size() == 1 ? 10 : 1);
