@@ -21,6 +21,7 @@
 #include "modules/keys/keys.h"
 #include "modules/organisations/organisations.h"
 #include "modules/registries/registries.h"
+#include "modules/services/services.h"
 #include "web/web.h"
 
 namespace dzong {
@@ -30,7 +31,8 @@ std::span<const EmbeddedFile> ApiDescriptionFiles();
 std::vector<db::ModuleMigrations> AllMigrations() {
   return {{"audit", audit::Migrations()},       {"organisations", organisations::Migrations()},
           {"identity", identity::Migrations()}, {"keys", keys::Migrations()},
-          {"registries", registries::Migrations()}, {"exchange", exchange::Migrations()}};
+          {"registries", registries::Migrations()}, {"exchange", exchange::Migrations()},
+          {"services", services::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -85,6 +87,7 @@ struct App::Parts {
   std::unique_ptr<registries::RegistryService> registries;
   std::unique_ptr<exchange::ExchangeService> exchange;
   std::unique_ptr<registries::CorrectionService> corrections;
+  std::unique_ptr<services::ServiceCatalogue> services;
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<audit::Appender> appender;
   std::unique_ptr<web::Web> web;
@@ -114,6 +117,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->registries = std::make_unique<registries::RegistryService>(*p->db, p->clock);
   p->exchange = std::make_unique<exchange::ExchangeService>(*p->db, p->clock, *p->registries, *p->keys);
   p->corrections = std::make_unique<registries::CorrectionService>(*p->db, p->clock, *p->registries);
+  p->services = std::make_unique<services::ServiceCatalogue>(*p->db, p->clock, *p->registries, *p->organisations);
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -127,6 +131,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(exchange::AddPages(p->router, *p->exchange, *p->registries, *p->organisations, *p->web));
   DZONG_TRY(exchange::AddAgreementPages(p->router, *p->exchange, *p->registries, *p->organisations, *p->web));
   DZONG_TRY(registries::AddPages(p->router, *p->registries, *p->corrections, *p->web));
+  DZONG_TRY(services::AddRoutes(p->router, *p->services));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -180,14 +185,15 @@ Result<std::string> App::Seed(bool demo, std::int64_t population, std::uint64_t 
   DZONG_ASSIGN_OR_RETURN(auto report, parts_->organisations->Seed(seed, seeder));
   DZONG_ASSIGN_OR_RETURN(std::string identity, parts_->identity->Seed(demo));
   DZONG_ASSIGN_OR_RETURN(int registries, parts_->registries->SeedDefinitions(seeder));
+  DZONG_ASSIGN_OR_RETURN(int services, parts_->services->SeedDefinitions(seeder));
   std::string people;
   if (population > 0) {
     DZONG_ASSIGN_OR_RETURN(auto made, parts_->registries->SeedPopulation(population, population_seed, demo, seeder));
     people = fmt::format("; population: {} people added, {} already present; land: {} plots; business licences: {}",
                          made.people, made.already_present, made.plots, made.licences);
   }
-  return fmt::format("organisations: {} added, {} already present; {}; registries: {} added{}", report.inserted,
-                     report.already_present, identity, registries, people);
+  return fmt::format("organisations: {} added, {} already present; {}; registries: {} added; services: {} added{}",
+                     report.inserted, report.already_present, identity, registries, services, people);
 }
 
 identity::IdentityService& App::Identity() { return *parts_->identity; }
@@ -223,6 +229,7 @@ keys::KeyRing& App::Keys() { return *parts_->keys; }
 registries::RegistryService& App::Registries() { return *parts_->registries; }
 exchange::ExchangeService& App::Exchange() { return *parts_->exchange; }
 registries::CorrectionService& App::Corrections() { return *parts_->corrections; }
+services::ServiceCatalogue& App::Services() { return *parts_->services; }
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

@@ -32,6 +32,9 @@ class CorrectionService;
 namespace exchange {
 class ExchangeService;
 }
+namespace services {
+class ServiceCatalogue;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -58,6 +61,7 @@ class App {
   registries::RegistryService& Registries();
   exchange::ExchangeService& Exchange();
   registries::CorrectionService& Corrections();
+  services::ServiceCatalogue& Services();
   const Config& Settings() const;
   const Clock& Time() const;
 
