@@ -28,6 +28,12 @@ const json& Part(const json& d, const char* key) {
   return d.contains(key) && d.at(key).is_array() ? d.at(key) : kEmpty;
 }
 
+/// A member object of `d`, or an empty one: a reference that outlives any loop over it.
+const json& Member(const json& d, const char* key) {
+  static const json kEmpty = json::object();
+  return d.contains(key) && d.at(key).is_object() ? d.at(key) : kEmpty;
+}
+
 std::string Replace(std::string text, const std::string& name, const std::string& value) {
   for (auto at = text.find(name); at != std::string::npos; at = text.find(name, at + value.size())) {
     text.replace(at, name.size(), value);
@@ -64,7 +70,7 @@ json DesignerPages::OverviewContext(const Request& r, const Version& latest, con
   json lists = json::array();
   json rows = json::array();
   std::size_t i = 0;
-  for (const json& page : Part(d.value("form", json::object()), "pages")) {
+  for (const json& page : Part(Member(d, "form"), "pages")) {
     rows.push_back({{"label", In(page.value("title", json::object()), lang)},
                     {"detail", fmt::format("{} · {} {}", page.value("id", ""), Part(page, "fields").size(),
                                            T(r, "design_fields_count"))},
@@ -91,7 +97,7 @@ json DesignerPages::OverviewContext(const Request& r, const Version& latest, con
 
   rows = json::array();
   i = 0;
-  for (const json& rule : Part(d.value("fee", json::object()), "rules")) {
+  for (const json& rule : Part(Member(d, "fee"), "rules")) {
     const json when = rule.value("when", json::object());
     rows.push_back({{"label", fmt::format("{} = {}", when.value("field", ""), ConditionValues(when))},
                     {"detail", "Nu. " + Money(rule.value("amount_chhertum", std::int64_t{0}))},
@@ -219,7 +225,7 @@ Response DesignerPages::Preview(const Request& r, const std::string& code) {
       if (f.contains("fields")) collect(f.at("fields"));
     }
   };
-  for (const json& page : Part(d.value("form", json::object()), "pages")) collect(Part(page, "fields"));
+  for (const json& page : Part(Member(d, "form"), "pages")) collect(Part(page, "fields"));
   const auto shown_when = [&](const json& holder) -> std::string {
     if (!holder.contains("show_when")) return "";
     const json& c = holder.at("show_when");
@@ -283,7 +289,7 @@ Response DesignerPages::Preview(const Request& r, const std::string& code) {
   };
   json pages = json::array();
   std::size_t n = 0;
-  for (const json& page : Part(d.value("form", json::object()), "pages")) {
+  for (const json& page : Part(Member(d, "form"), "pages")) {
     ++n;
     pages.push_back({{"number", std::to_string(n)},
                      {"title", In(page.value("title", json::object()), lang)},
@@ -301,7 +307,7 @@ Response DesignerPages::Preview(const Request& r, const std::string& code) {
                          {"required", doc.value("required", false)}});
   }
   json rules = json::array();
-  for (const json& rule : Part(d.value("fee", json::object()), "rules")) {
+  for (const json& rule : Part(Member(d, "fee"), "rules")) {
     const json when = rule.value("when", json::object());
     const std::string field = when.value("field", "");
     rules.push_back({{"when", Replace(Replace(T(r, "design_when"), "{field}", labels.contains(field) ? labels[field] : field),
