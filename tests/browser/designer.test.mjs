@@ -8,7 +8,7 @@
 // Every page is checked with axe in both languages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkPageStep } from './a11y.mjs';
+import { checkAxeStep, checkPageStep } from './a11y.mjs';
 import { DEMO, htmlLang, navigate, pathOf, useDzong } from './harness.mjs';
 import { RUN, newOfficial, signInOfficial } from './officials.mjs';
 
@@ -16,6 +16,17 @@ const dzong = useDzong();
 
 async function save(page) {
   return navigate(page, () => page.click('#save'));
+}
+
+/** Saves a form that must be accepted, and checks where it leads. */
+async function saveTo(page, path) {
+  const res = await save(page);
+  assert.equal(pathOf(page).replace(/#.*$/, ''), path, `saved (status ${res.status()}: ${await problems(page)})`);
+}
+
+/** The error summary's messages, for the message of a failed assertion. */
+async function problems(page) {
+  return page.$$eval('.govuk-error-summary li', (items) => items.map((i) => i.textContent.trim()).join('; '));
 }
 
 async function addField(page, base, pageIndex, { id, type, en, dz, prefill, required, options, showWhen }) {
@@ -33,7 +44,7 @@ async function addField(page, base, pageIndex, { id, type, en, dz, prefill, requ
     await page.fill('#show_when_values', showWhen.values);
   }
   const res = await save(page);
-  assert.equal(pathOf(page), `${base}/pages/${pageIndex}`, `the question ${id} is added (status ${res.status()})`);
+  assert.equal(pathOf(page), `${base}/pages/${pageIndex}`, `the question ${id} is added (status ${res.status()}: ${await problems(page)})`);
 }
 
 test('a designer builds, checks, publishes and previews a service; the ministry reviews it', async (t) => {
@@ -76,18 +87,17 @@ test('a designer builds, checks, publishes and previews a service; the ministry 
     await page.fill('#fee', '100');
     await page.fill('#sla', '3');
     res = await save(page);
-    assert.equal(pathOf(page), base, `the draft is created (status ${res.status()})`);
+    assert.equal(pathOf(page), base, `the draft is created (status ${res.status()}: ${await problems(page)})`);
     assert.equal((await page.textContent('#service-status')).trim(), 'Draft');
     await checkPageStep(t, page, 'design-overview');
 
     // The first page: about the applicant, every answer from the population register but one.
     await navigate(page, () => page.click(`#pages a[href="${base}/pages/0"]`));
+    await checkPageStep(t, page, 'design-page');
     await page.fill('#id', 'applicant');
     await page.fill('#title_en', 'About you');
     await page.fill('#title_dz', 'ཁྱོད་ཀྱི་སྐོར།');
-    await checkPageStep(t, page, 'design-page');
-    await save(page);
-    assert.equal(pathOf(page), base);
+    await saveTo(page, base);
     await addField(page, base, 0, { id: 'given_name', type: 'text', en: 'Your name', dz: 'ཁྱོད་ཀྱི་མིང་།', prefill: 'population.given_name' });
     await addField(page, base, 0, { id: 'date_of_birth', type: 'date', en: 'Date of birth', dz: 'སྐྱེས་ཚེས།', prefill: 'population.date_of_birth' });
     await addField(page, base, 0, { id: 'dzongkhag', type: 'text', en: 'Dzongkhag where you live now', dz: 'ད་ལྟ་སྡོད་སའི་རྫོང་ཁག', required: true });
@@ -102,6 +112,7 @@ test('a designer builds, checks, publishes and previews a service; the ministry 
     // A second page: why it is needed, and the employer only for employment.
     await page.goto(base);
     await navigate(page, () => page.click('#pages-add'));
+    await checkPageStep(t, page, 'design-page-new');
     await page.fill('#id', 'purpose_page');
     await page.fill('#title_en', 'Why you need it');
     await page.fill('#title_dz', 'ག་ཅི་སྦེ་དགོཔ་ཨིན་ན།');
@@ -109,9 +120,9 @@ test('a designer builds, checks, publishes and previews a service; the ministry 
     await page.selectOption('#first_type', 'choice');
     await page.fill('#first_label_en', 'What is the clearance for?');
     await page.fill('#first_label_dz', 'ཆོག་ཐམ་འདི་ག་ཅི་གི་དོན་ལུ་སྨོ།');
-    await checkPageStep(t, page, 'design-page-new');
+    await page.fill('#first_options', 'employment | Employment | ལཱ་གཡོག\ntravel | Travel abroad | ཕྱི་རྒྱལ་འགྲུལ་བཞུད\n');
     await save(page);
-    assert.equal(pathOf(page), `${base}/pages/1`, 'a new page goes on to its questions');
+    assert.equal(pathOf(page), `${base}/pages/1`, `a new page goes on to its questions: ${await problems(page)}`);
     await navigate(page, () => page.click(`#fields a[href="${base}/pages/1/fields/0"]`));
     await page.fill('#options', 'employment | Employment | ལཱ་གཡོག\ntravel | Travel abroad | ཕྱི་རྒྱལ་འགྲུལ་བཞུད\nstudy | Study | སློབ་སྦྱོང\n');
     await page.check('#required');
@@ -121,24 +132,10 @@ test('a designer builds, checks, publishes and previews a service; the ministry 
       id: 'employer', type: 'text', en: 'Name of the employer', dz: 'ལཱ་གཡོག་བྱིན་མིའི་མིང་།', showWhen: { field: 'purpose', values: 'employment' },
     });
 
-    // The workflow: approval issues the certificate; the police grant it.
-    await page.goto(base);
-    const approved = await page.$$eval('#states tbody tr', (rows) => rows.findIndex((r) => r.textContent.includes('approved')));
-    assert.ok(approved >= 0, 'the starting workflow has an approved state');
-    await navigate(page, () => page.click(`#states a[href="${base}/states/${approved}"]`));
-    await page.check('#issue_certificate');
-    await checkPageStep(t, page, 'design-state');
-    await save(page);
-    await navigate(page, () => page.click(`#transitions a[href="${base}/transitions/0"]`));
-    await page.fill('#label_en', 'Grant the clearance');
-    await page.fill('#label_dz', 'ཆོག་ཐམ་སྤྲོད།');
-    await page.fill('#organisation', 'RBP');
-    await checkPageStep(t, page, 'design-transition');
-    await save(page);
-    assert.equal(pathOf(page), base);
-
     // The certificate, valid for a year.
+    await page.goto(base);
     await navigate(page, () => page.click('#edit-certificate'));
+    await checkPageStep(t, page, 'design-certificate');
     await page.fill('#template', 'security-clearance');
     await page.fill('#title_en', 'Security clearance certificate');
     await page.fill('#title_dz', 'ཉེན་སྲུང་ཆོག་ཐམ་ལག་ཁྱེར།');
@@ -150,9 +147,23 @@ test('a designer builds, checks, publishes and previews a service; the ministry 
     await page.fill('#field_1', 'date_of_birth');
     await page.fill('#label_en_1', 'Date of birth');
     await page.fill('#label_dz_1', 'སྐྱེས་ཚེས།');
-    await checkPageStep(t, page, 'design-certificate');
     res = await save(page);
-    assert.equal(pathOf(page), base, `the certificate is saved (status ${res.status()})`);
+    assert.equal(pathOf(page), base, `the certificate is saved (status ${res.status()}: ${await problems(page)})`);
+
+    // The workflow: approval issues the certificate; the police grant it.
+    await page.goto(base);
+    const approved = await page.$$eval('#states tbody tr', (rows) => rows.findIndex((r) => r.textContent.includes('approved')));
+    assert.ok(approved >= 0, 'the starting workflow has an approved state');
+    await navigate(page, () => page.click(`#states a[href="${base}/states/${approved}"]`));
+    await checkPageStep(t, page, 'design-state');
+    await page.check('#issue_certificate');
+    await saveTo(page, base);
+    await navigate(page, () => page.click(`#transitions a[href="${base}/transitions/0"]`));
+    await checkPageStep(t, page, 'design-transition');
+    await page.fill('#label_en', 'Grant the clearance');
+    await page.fill('#label_dz', 'ཆོག་ཐམ་སྤྲོད།');
+    await page.fill('#organisation', 'RBP');
+    await saveTo(page, base);
 
     // The lint names the dzongkhag question and the register's field, and blocks publication.
     const finding = page.locator('#findings tbody tr', { hasText: 'population.dzongkhag' });
@@ -160,16 +171,22 @@ test('a designer builds, checks, publishes and previews a service; the ministry 
     res = await navigate(page, () => page.click('#publish'));
     assert.equal(res.status(), 422, 'publication is blocked');
     assert.ok((await page.textContent('.govuk-error-summary')).includes('dzongkhag'), 'the summary names the question');
-    await checkPageStep(t, page, 'design-publish-blocked');
+    // The refused publication's page has the address the form posted to: axe in each language in turn.
+    await checkAxeStep(t, page, 'design-publish-blocked');
+    await page.goto(`/language?lang=dz&return=${encodeURIComponent(base)}`);
+    res = await navigate(page, () => page.click('#publish'));
+    assert.equal(res.status(), 422, 'publication is blocked in Dzongkha too');
+    assert.equal(await htmlLang(page), 'dz');
+    await checkAxeStep(t, page, 'design-publish-blocked');
+    await page.goto(`/language?lang=en&return=${encodeURIComponent(base)}`);
 
     // The only way past: a justification.
     await navigate(page, () => page.locator('#findings tbody tr', { hasText: 'population.dzongkhag' }).locator('a').click());
     assert.equal(await page.inputValue('#field'), 'dzongkhag');
     assert.equal(await page.inputValue('#registry_field'), 'population.dzongkhag');
-    await page.fill('#reason', 'The clearance names where the applicant lives now, which the census record may not show.');
     await checkPageStep(t, page, 'design-justification');
-    await save(page);
-    assert.equal(pathOf(page), base);
+    await page.fill('#reason', 'The clearance names where the applicant lives now, which the census record may not show.');
+    await saveTo(page, base);
     res = await navigate(page, () => page.click('#publish'));
     assert.equal(pathOf(page), `${base}?published=1`, `published (status ${res.status()})`);
     assert.equal((await page.textContent('#service-status')).trim(), 'Published');

@@ -77,8 +77,8 @@ class DesignerTest : public ::testing::Test {
             {"eligibility_en", "Citizens who hold a security clearance certificate."},
             {"eligibility_dz", "ཉེན་སྲུང་ལག་ཁྱེར་ཡོད་པའི་མི་སེར།"},
             {"category", "police-and-justice"},
-            {"life_event.travel", "1"},
-            {"life_event.employment", "1"},
+            {"life_events.travel", "1"},
+            {"life_events.employment", "1"},
             {"fee", "50.50"},
             {"sla", "5"}};
   }
@@ -211,8 +211,8 @@ TEST_F(DesignerTest, InvalidInputIsRefusedByFieldAndRuleAndChangesNothing) {
   details["code"] = "Bad Code";
   details["fee"] = "12.345";
   details["sla"] = "0";
-  details.erase("life_event.travel");
-  details.erase("life_event.employment");
+  details.erase("life_events.travel");
+  details.erase("life_events.employment");
   auto refused = b.Post("/design/new", details);
   ASSERT_EQ(refused.status, 422);
   EXPECT_NE(refused.body.find("href=\"#code\""), std::string::npos);

@@ -88,6 +88,32 @@ std::string Trim(std::string s) {
   return s;
 }
 
+/// Options typed one per line as "value | English | Dzongkha"; the numbers
+/// of the lines that are not go to `bad_lines`.
+json OptionsFrom(const std::string& text, std::vector<std::size_t>& bad_lines) {
+  json options = json::array();
+  std::size_t line_number = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    ++line_number;
+    if (Trim(line).empty()) continue;
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t bar = line.find('|', start);
+      parts.push_back(Trim(line.substr(start, bar == std::string::npos ? std::string::npos : bar - start)));
+      if (bar == std::string::npos) break;
+      start = bar + 1;
+    }
+    if (parts.size() < 2 || parts.size() > 3 || !IsOptionValue(parts[0]) || parts[1].empty()) {
+      bad_lines.push_back(line_number);
+      continue;
+    }
+    options.push_back({{"value", parts[0]}, {"label", Bilingual(parts[1], parts.size() == 3 ? parts[2] : "")}});
+  }
+  return options;
+}
+
 }  // namespace
 
 Response DesignerPages::Rearranged(const Request& r, const Version& latest, const json& d, const std::string& next,
@@ -146,6 +172,8 @@ EditPage DesignerPages::FormPage(const Request& r, const Version& latest, const 
     page.controls.push_back(Select("first_type", T(r, "design_field_type"), types));
     page.controls.push_back(Text("first_label_en", T(r, "design_label_en"), V(values, "first_label_en")));
     page.controls.push_back(DzText("first_label_dz", T(r, "design_label_dz"), V(values, "first_label_dz")));
+    page.controls.push_back(Area("first_options", T(r, "design_options"), V(values, "first_options"), false, 4,
+                                 T(r, "design_first_options_hint")));
   } else {
     const std::size_t p = static_cast<std::size_t>(*WholeNumber(page_param));
     const json& fields = d.at("form").at("pages").at(p).at("fields");
@@ -235,8 +263,15 @@ Response DesignerPages::SavePage(const Request& r, const std::string& code, cons
           "first_type", "choose");
     check(!V(values, "first_label_en").empty(), "first_label_en", "required");
     check(type != "group", "first_type", "group_first");
-    page["fields"] = json::array(
-        {{{"id", V(values, "first_id")}, {"type", type}, {"label", Bilingual(V(values, "first_label_en"), V(values, "first_label_dz"))}}});
+    json first = {{"id", V(values, "first_id")}, {"type", type},
+                  {"label", Bilingual(V(values, "first_label_en"), V(values, "first_label_dz"))}};
+    std::vector<std::size_t> bad_lines;
+    const json options = OptionsFrom(V(values, "first_options"), bad_lines);
+    for (std::size_t line : bad_lines) {
+      problems.push_back(Problem(r, "first_options", "option_line", LabelOf(edit, "first_options"), line));
+    }
+    if (!options.empty()) first["options"] = options;
+    page["fields"] = json::array({first});
   }
   if (!problems.empty()) return ShowEdit(r, std::move(edit), problems);
   std::size_t index = is_new ? pages.size() : static_cast<std::size_t>(*p);
@@ -471,25 +506,10 @@ std::vector<FieldError> DesignerPages::ApplyField(const Request& r, const json& 
     }
   }
   f.erase("options");
-  std::size_t line_number = 0;
-  std::istringstream lines(V(values, "options"));
-  for (std::string line; std::getline(lines, line);) {
-    ++line_number;
-    if (Trim(line).empty()) continue;
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t bar = line.find('|', start);
-      parts.push_back(Trim(line.substr(start, bar == std::string::npos ? std::string::npos : bar - start)));
-      if (bar == std::string::npos) break;
-      start = bar + 1;
-    }
-    if (parts.size() < 2 || parts.size() > 3 || !IsOptionValue(parts[0]) || parts[1].empty()) {
-      check(false, "options", "option_line", line_number);
-      continue;
-    }
-    f["options"].push_back({{"value", parts[0]}, {"label", Bilingual(parts[1], parts.size() == 3 ? parts[2] : "")}});
-  }
+  std::vector<std::size_t> bad_lines;
+  const json options = OptionsFrom(V(values, "options"), bad_lines);
+  for (std::size_t line : bad_lines) check(false, "options", "option_line", line);
+  if (!options.empty()) f["options"] = options;
   const std::string when = V(values, "show_when_field");
   check(when.empty() || !V(values, "show_when_values").empty(), "show_when_values", "required");
   if (when.empty()) {

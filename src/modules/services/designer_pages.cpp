@@ -76,7 +76,7 @@ json DetailsValues(const json& d) {
   values["code"] = d.value("code", "");
   values["category"] = d.value("category", "");
   if (d.contains("life_events")) {
-    for (const json& e : d.at("life_events")) values["life_event." + e.get<std::string>()] = "1";
+    for (const json& e : d.at("life_events")) values["life_events." + e.get<std::string>()] = "1";
   }
   if (d.contains("fee")) values["fee"] = Money(d.at("fee").value("amount_chhertum", std::int64_t{0}));
   if (d.contains("sla_working_days")) values["sla"] = std::to_string(d.at("sla_working_days").get<std::int64_t>());
@@ -112,7 +112,7 @@ EditPage DesignerPages::DetailsPage(const Request& r, const json& values, const 
   page.controls.push_back(Select("category", T(r, "design_category"), categories));
   std::vector<Control::Option> events;
   for (const char* e : kLifeEvents) {
-    events.push_back({e, T(r, Key("life_event_", e)), values.contains("life_event." + std::string(e)), ""});
+    events.push_back({e, T(r, Key("life_event_", e)), values.contains("life_events." + std::string(e)), ""});
   }
   page.controls.push_back(Checks("life_events", T(r, "design_life_events"), events, T(r, "design_life_events_hint")));
   page.controls.push_back(
@@ -152,7 +152,7 @@ std::vector<FieldError> DesignerPages::ApplyDetails(const Request& r, const json
   }
   json events = json::array();
   for (const char* e : kLifeEvents) {
-    if (values.contains("life_event." + std::string(e))) events.push_back(e);
+    if (values.contains("life_events." + std::string(e))) events.push_back(e);
   }
   if (events.empty()) problems.push_back(Problem(r, "life_events", "choose", LabelOf(page, "life_events")));
   d["life_events"] = events;
@@ -389,6 +389,14 @@ Status AddDesignerPages(http::Router& router, ServiceCatalogue& catalogue, regis
                 [pages](const Request& r, const PathParams& p) { return pages->Overview(r, p.at("code")); }));
   DZONG_TRY(add("POST", "/design/{code}/publish", "services.publish", "publish the draft",
                 [pages](const Request& r, const PathParams& p) { return pages->Publish(r, p.at("code")); }));
+  // A page shown after a refused publication or import has the address the
+  // form posted to; reading it again (a change of language) goes to the overview.
+  for (const char* action : {"publish", "import"}) {
+    DZONG_TRY(add("GET", fmt::format("/design/{{code}}/{}", action), kNone, "back to the service's overview",
+                  [](const Request&, const PathParams& p) {
+                    return web::Web::Redirect("/design/" + http::PercentEncode(p.at("code")));
+                  }));
+  }
   DZONG_TRY(add("GET", "/design/{code}/retire", kNone, "confirm taking a service out of the catalogue",
                 [pages](const Request& r, const PathParams& p) { return pages->RetireForm(r, p.at("code")); }));
   DZONG_TRY(add("POST", "/design/{code}/retire", "services.retire", "take a service out of the catalogue",
@@ -449,6 +457,8 @@ Status AddDesignerPages(http::Router& router, ServiceCatalogue& catalogue, regis
                 [pages](const Request& r, const PathParams& p) { return pages->SaveCertificate(r, p.at("code")); }));
   DZONG_TRY(add("GET", "/review/justifications", kNone, "the justifications recorded at publication",
                 [pages](const Request& r, const PathParams&) { return pages->Justifications(r); }));
+  DZONG_TRY(add("GET", "/review/justifications/{id}", kNone, "back to the justifications",
+                [](const Request&, const PathParams&) { return web::Web::Redirect("/review/justifications"); }));
   DZONG_TRY(add("POST", "/review/justifications/{id}", "services.justification_review",
                 "accept or question a justification", [pages](const Request& r, const PathParams& p) {
                   return pages->ReviewJustification(r, p.at("id"));
