@@ -187,6 +187,7 @@ Result<std::string> App::Seed(bool demo, std::int64_t population, std::uint64_t 
   DZONG_ASSIGN_OR_RETURN(std::string identity, parts_->identity->Seed(demo));
   DZONG_ASSIGN_OR_RETURN(int registries, parts_->registries->SeedDefinitions(seeder));
   DZONG_ASSIGN_OR_RETURN(int services, parts_->services->SeedDefinitions(seeder));
+  if (demo) DZONG_TRY(SeedDemoAgreements());
   std::string people;
   if (population > 0) {
     DZONG_ASSIGN_OR_RETURN(auto made, parts_->registries->SeedPopulation(population, population_seed, demo, seeder));
@@ -195,6 +196,54 @@ Result<std::string> App::Seed(bool demo, std::int64_t population, std::uint64_t 
   }
   return fmt::format("organisations: {} added, {} already present; {}; registries: {} added; services: {} added{}",
                      report.inserted, report.already_present, identity, registries, services, people);
+}
+
+Status App::SeedDemoAgreements() {
+  // The seeded services of agencies other than DCRC fill in their forms
+  // from the population register: each agency holds an approved agreement
+  // with DCRC, on the applicant's consent, for the fields its form shows.
+  struct Demo {
+    const char* consumer;
+    const char* service;
+    std::vector<std::string> fields;
+  };
+  const Demo demos[] = {
+      {"RBP", "security-clearance",
+       {"given_name", "surname", "date_of_birth", "dzongkhag", "gewog", "village", "household_number"}},
+      {"MOICE", "business-licence", {"given_name", "surname"}},
+      {"NLCS", "land-transfer", {"given_name", "surname"}},
+  };
+  DZONG_ASSIGN_OR_RETURN(auto existing, parts_->exchange->ForOrganisation("DCRC"));
+  const std::string today = FormatUtc(parts_->clock.Now()).substr(0, 10);
+  for (const Demo& d : demos) {
+    const std::string purpose = std::string("service.") + d.service;
+    if (std::any_of(existing.begin(), existing.end(), [&](const exchange::Agreement& a) {
+          return a.consumer == d.consumer && a.purpose_code == purpose;
+        })) {
+      continue;
+    }
+    exchange::Agreement a;
+    a.consumer = d.consumer;
+    a.subsystem = fmt::format("BT/GOV/{}/SERVICES", d.consumer);
+    a.registry = "population";
+    a.fields = d.fields;
+    a.purpose_code = purpose;
+    a.purpose_text = fmt::format("Filling in the {} form from the applicant's census record, with their consent",
+                                 d.service);
+    a.legal_basis = "consent";
+    a.legal_reference = "The applicant's consent, asked on the service's start page and recorded as a signed artefact";
+    a.valid_from = today;
+    a.valid_to = std::to_string(std::stoi(today.substr(0, 4)) + 5) + today.substr(4);
+    audit::Actor consumer;
+    consumer.id = "seed";
+    consumer.organisation = d.consumer;
+    DZONG_ASSIGN_OR_RETURN(exchange::Agreement asked, parts_->exchange->Request(a, consumer));
+    audit::Actor custodian;
+    custodian.id = "seed";
+    custodian.organisation = "DCRC";
+    DZONG_TRY(parts_->exchange->Decide(asked.id, "approve", "Demo agreement for the seeded service", custodian));
+  }
+  return {};
 }
 
 identity::IdentityService& App::Identity() { return *parts_->identity; }

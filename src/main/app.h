@@ -80,6 +80,7 @@ class App {
 
  private:
   struct Parts;
+  Status SeedDemoAgreements();
   explicit App(std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
 };

@@ -150,6 +150,29 @@ import_and_export() {
   [[ $out == *'"given_name":"Dechen Wangmo"'* && $out != *Nima* ]] || { echo "$out"; return 1; }
 }
 
+# services_import_and_export: a definition goes out as JSON and back in as
+# the next draft, then published; a broken one is refused with each problem
+# named by path and rule (exit 1), and nothing of it is saved.
+services_import_and_export() {
+  local dir=$work/services out rc
+  export DZONG_DATABASE_URL="sqlite://$dir/dzong.db" DZONG_DATA_DIR=$dir
+  mkdir -p "$dir"
+  "$dzong" seed >/dev/null || return 1
+  "$dzong" services export census-transfer -o "$dir/census.json" 2>/dev/null || return 1
+  grep -q '"owner": "DCRC"' "$dir/census.json" || { head "$dir/census.json"; return 1; }
+  sed -i 's/"sla_working_days": 5/"sla_working_days": 6/' "$dir/census.json"
+  out=$("$dzong" services import --publish "$dir/census.json")
+  [[ $? -eq 0 && $out == *"published version 2 of census-transfer"* ]] || { echo "$out"; return 1; }
+  sed 's/"category": "civil-registration"/"category": "astrology"/; s/"sla_working_days": 6/"sla_working_days": 0/' \
+    "$dir/census.json" >"$dir/broken.json"
+  out=$("$dzong" services import "$dir/broken.json" 2>&1)
+  rc=$?
+  [[ $rc -eq 1 && $out == *"category [enum]"* && $out == *"sla_working_days [minimum]"* ]] || { echo "exit $rc: $out"; return 1; }
+  out=$("$dzong" services export census-transfer 2>&1)
+  unset DZONG_DATABASE_URL DZONG_DATA_DIR
+  [[ $out == *'"sla_working_days": 6'* && $out == *"version 2 (published)"* ]] || { echo "$out"; return 1; }
+}
+
 # exchange_client: an agency's developer makes a key file (mode 0600, never
 # overwritten), registers the system, and `dzong exchange get` signs a read:
 # without an agreement it is refused with its code (exit 3); the message log
@@ -249,6 +272,7 @@ check "cli: audit verify reports an intact log" audit_verify
 check "cli: serve refuses to start without a key-encryption key, exit 2" serve_needs_kek
 check "cli: audit export, keys rotate and retire, archive; each verifies, an edit is found" audit_export_and_keys
 check "cli: import refuses bad rows into a reject file, commits the rest; export writes them back" import_and_export
+check "cli: services export, then import --publish as version 2; a broken definition is refused by path and rule" services_import_and_export
 check "cli: exchange keygen, and exchange get signs a read that is refused without an agreement (exit 3)" exchange_client
 check "cli: serve on SQLite, SIGTERM exits 0" serve_and_stop "sqlite://$work/var/dzong.db"
 check "crash: SIGKILL during writes on SQLite loses nothing acknowledged" crash_during_writes "sqlite://$work/crash.db"

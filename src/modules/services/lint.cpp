@@ -147,12 +147,21 @@ class Linter {
       if (reason != reasons.end()) {
         finding.justification = reason->second;
         finding.blocking = false;
+        reasons.erase(reason);
       }
       finding.message = fmt::format(
           "{} asks for {}, which the registry already holds: fill it in from the registry, or record why it must be "
           "asked",
           finding.field, registry_field);
       Add(std::move(finding));
+    }
+    // A justification for a question the form does not ask (any more) is
+    // noise in the ministry's review: worth telling, not worth blocking.
+    for (const auto& [key, reason] : reasons) {
+      LintFinding unused = Finding("unused_justification", "justifications", key.first, key.second,
+                                   fmt::format("the justification for {} ({}) answers no once-only finding", key.first, key.second));
+      unused.blocking = false;
+      Add(std::move(unused));
     }
   }
 

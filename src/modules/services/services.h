@@ -84,7 +84,7 @@ struct Service {
 /// One problem the lint found in a definition. `blocking` findings stop
 /// publication; a once-only finding stops it until it is justified.
 struct LintFinding {
-  std::string rule;    ///< once_only, unreachable_page, later_answer, unknown_answer, missing_dzongkha
+  std::string rule;    ///< once_only, unreachable_page, later_answer, unknown_answer, unreachable_state, missing_dzongkha, unused_justification (not blocking)
   std::string path;    ///< where in the definition: form.pages[2].fields[0]
   std::string field;   ///< the form field, when the finding is about one
   std::string registry_field;  ///< once_only: registry.field that already holds the data
