@@ -5,7 +5,10 @@
 // citizen cannot reach the service; the ministry reviews the justification.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +31,62 @@ std::string CodeFor(const std::string& secret_base32) {
   const auto step = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch()).count() / 30;
   return identity::TotpCode(*secret, step);
+}
+
+/// HTML as Mustache escaped it, back to text.
+std::string Unescape(std::string text) {
+  const std::pair<const char*, const char*> entities[] = {{"&lt;", "<"},   {"&gt;", ">"},   {"&quot;", "\""},
+                                                          {"&#39;", "'"},  {"&#x2F;", "/"}, {"&#x60;", "`"},
+                                                          {"&#x3D;", "="}, {"&amp;", "&"}};
+  for (const auto& [entity, plain] : entities) {
+    for (auto at = text.find(entity); at != std::string::npos; at = text.find(entity, at + 1)) {
+      text.replace(at, std::string(entity).size(), plain);
+    }
+  }
+  return text;
+}
+
+std::string Attribute(const std::string& tag, const std::string& name) {
+  const std::string key = " " + name + "=\"";
+  const auto at = tag.find(key);
+  if (at == std::string::npos) return {};
+  const auto from = at + key.size();
+  return Unescape(tag.substr(from, tag.find('"', from) - from));
+}
+
+/// What a browser would send for the form that holds the "save" button,
+/// as the page shows it: text and hidden inputs, ticked boxes and radios,
+/// text areas, and each select's chosen option (else its first).
+std::map<std::string, std::string> FormAsShown(const std::string& page) {
+  const auto save = page.find("id=\"save\"");
+  const auto start = page.rfind("<form ", save);
+  const std::string form = page.substr(start, page.find("</form>", save) - start);
+  std::map<std::string, std::string> fields;
+  for (auto at = form.find("<input "); at != std::string::npos; at = form.find("<input ", at + 1)) {
+    const std::string tag = form.substr(at, form.find('>', at) - at);
+    const std::string type = Attribute(tag, "type");
+    if ((type == "checkbox" || type == "radio") && tag.find(" checked") == std::string::npos) continue;
+    fields[Attribute(tag, "name")] = Attribute(tag, "value");
+  }
+  for (auto at = form.find("<textarea "); at != std::string::npos; at = form.find("<textarea ", at + 1)) {
+    const auto open_end = form.find('>', at);
+    const std::string tag = form.substr(at, open_end - at);
+    fields[Attribute(tag, "name")] = Unescape(form.substr(open_end + 1, form.find("</textarea>", at) - open_end - 1));
+  }
+  for (auto at = form.find("<select "); at != std::string::npos; at = form.find("<select ", at + 1)) {
+    const std::string tag = form.substr(at, form.find('>', at) - at);
+    const auto end = form.find("</select>", at);
+    std::string chosen;
+    bool first = true;
+    for (auto o = form.find("<option ", at); o != std::string::npos && o < end; o = form.find("<option ", o + 1)) {
+      const std::string option = form.substr(o, form.find('>', o) - o);
+      if (first || option.find(" selected") != std::string::npos) chosen = Attribute(option, "value");
+      if (option.find(" selected") != std::string::npos) break;
+      first = false;
+    }
+    fields[Attribute(tag, "name")] = chosen;
+  }
+  return fields;
 }
 
 class DesignerTest : public ::testing::Test {
@@ -299,6 +358,54 @@ TEST_F(DesignerTest, OnlyTheOwnersDesignersReachAServiceAndCitizensNoDesignPage)
   ASSERT_EQ(b.Get(base + "/retire").status, 200);
   ASSERT_EQ(b.Post(base + "/retire", {}).status, 303);
   EXPECT_EQ(Catalogue().Get(kCode)->status, "retired");
+}
+
+TEST_F(DesignerTest, EveryEditorSavedAsShownKeepsEachSeededServiceAsItIs) {
+  // A designer can build each seeded service without writing JSON when
+  // every part of it can be shown by an editor and saved back unchanged.
+  auto catalogue = Catalogue().Catalogue({});
+  ASSERT_TRUE(catalogue.ok());
+  ASSERT_GE(catalogue->size(), 5U);
+  std::map<std::string, std::unique_ptr<Browser>> designers;
+  for (const services::Service& service : *catalogue) {
+    SCOPED_TRACE(service.code);
+    if (!designers.contains(service.owner)) {
+      std::string username = "designer." + service.owner;
+      std::transform(username.begin(), username.end(), username.begin(), ::tolower);
+      NewOfficial(username, service.owner, "service_designer");
+      designers[service.owner] = std::make_unique<Browser>(server_.port());
+      SignInOfficial(*designers[service.owner], username, "Other-Designer-2026");
+    }
+    Browser& b = *designers[service.owner];
+    const json original = service.definition;
+    const std::string base = "/design/" + service.code;
+    std::vector<std::string> editors = {base + "/details", base + "/certificate"};
+    const json& pages = original["form"]["pages"];
+    for (std::size_t p = 0; p < pages.size(); ++p) {
+      editors.push_back(base + "/pages/" + std::to_string(p));
+      for (std::size_t f = 0; f < pages[p]["fields"].size(); ++f) {
+        editors.push_back(base + "/pages/" + std::to_string(p) + "/fields/" + std::to_string(f));
+      }
+    }
+    const auto items = [&](const std::string& part, const json& list) {
+      for (std::size_t i = 0; list.is_array() && i < list.size(); ++i) editors.push_back(base + "/" + part + "/" + std::to_string(i));
+    };
+    items("documents", original.value("documents", json::array()));
+    items("fee-rules", original["fee"].value("rules", json::array()));
+    items("states", original["workflow"]["states"]);
+    items("transitions", original["workflow"]["transitions"]);
+    items("justifications", original.value("justifications", json::array()));
+    for (const std::string& editor : editors) {
+      auto shown = b.Get(editor);
+      ASSERT_EQ(shown.status, 200) << editor;
+      auto saved = b.Post(editor, FormAsShown(shown.body));
+      ASSERT_EQ(saved.status, 303) << editor << "\n" << Browser::Between(saved.body, "govuk-error-summary__list\">", "</ul>");
+    }
+    auto versions = Catalogue().Versions(service.code);
+    ASSERT_TRUE(versions.ok());
+    EXPECT_EQ(versions->size(), 2U) << "one new draft after the published version";
+    EXPECT_EQ(versions->front().definition, original) << json::diff(original, versions->front().definition).dump(2);
+  }
 }
 
 }  // namespace

@@ -74,6 +74,9 @@ std::string FormText(const web::Form& form, const std::string& name);
 std::string In(const nlohmann::json& text, const char* language);
 /// {"en": en, "dz": dz}, without an empty Dzongkha.
 nlohmann::json Bilingual(const std::string& en, const std::string& dz);
+/// Sets a yes/no member: true when on; when off, false if the definition
+/// said so before, else absent (as the definition had it).
+void SetFlag(nlohmann::json& object, const char* key, bool on);
 /// A whole, non-negative number, or nothing.
 std::optional<std::int64_t> WholeNumber(const std::string& text);
 /// A definition id: a lower-case letter, then lower-case letters, digits and _.

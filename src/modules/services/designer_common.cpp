@@ -40,6 +40,14 @@ json Bilingual(const std::string& en, const std::string& dz) {
   return text;
 }
 
+void SetFlag(json& object, const char* key, bool on) {
+  if (on) {
+    object[key] = true;
+  } else if (object.contains(key)) {
+    object[key] = false;
+  }
+}
+
 std::optional<std::int64_t> WholeNumber(const std::string& text) {
   std::int64_t n = 0;
   if (text.empty()) return std::nullopt;

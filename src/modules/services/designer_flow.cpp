@@ -2,6 +2,8 @@
 // documents an applicant uploads, the fee rules, the workflow's states and
 // transitions, the justifications for asking what a registry holds (the
 // once-only lint's only way past), and the certificate the service issues.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "modules/registries/registries.h"
@@ -244,11 +246,7 @@ std::vector<FieldError> DesignerPages::ApplyItem(const Request& r, json& d, cons
     const std::int64_t bytes = mb ? *mb * 1048576 / 100 : 0;
     check(mb && bytes >= 1024 && bytes <= 20971520, "max_mb", "size", 0, 20);
     item["max_bytes"] = bytes;
-    if (values.contains("required")) {
-      item["required"] = true;
-    } else {
-      item.erase("required");
-    }
+    SetFlag(item, "required", values.contains("required"));
   } else if (part == "fee-rules") {
     const std::string field = V(values, "when_field");
     check(!field.empty(), "when_field", "choose");
@@ -263,11 +261,7 @@ std::vector<FieldError> DesignerPages::ApplyItem(const Request& r, json& d, cons
     check(IsId(id), "id", "id");
     item["id"] = id;
     text("title");
-    if (values.contains("final")) {
-      item["final"] = true;
-    } else {
-      item.erase("final");
-    }
+    SetFlag(item, "final", values.contains("final"));
     const std::string outcome = V(values, "outcome");
     if (outcome.empty()) {
       item.erase("outcome");
@@ -282,10 +276,19 @@ std::vector<FieldError> DesignerPages::ApplyItem(const Request& r, json& d, cons
     if (!V(values, "update_registry").empty()) {
       actions.push_back({{"do", "update_registry"}, {"registry", V(values, "update_registry")}});
     }
-    if (actions.empty()) {
+    // The actions kept stay in their order (issue the certificate, then
+    // tell the applicant); the ones added follow.
+    json ordered = json::array();
+    for (const json& a : item.value("on_enter", json::array())) {
+      if (std::find(actions.begin(), actions.end(), a) != actions.end()) ordered.push_back(a);
+    }
+    for (const json& a : actions) {
+      if (std::find(ordered.begin(), ordered.end(), a) == ordered.end()) ordered.push_back(a);
+    }
+    if (ordered.empty()) {
       item.erase("on_enter");
     } else {
-      item["on_enter"] = actions;
+      item["on_enter"] = ordered;
     }
     // A renamed state keeps its transitions and its place as the first.
     json& workflow = d["workflow"];
@@ -325,11 +328,7 @@ std::vector<FieldError> DesignerPages::ApplyItem(const Request& r, json& d, cons
       check(n && *n >= 1 && *n <= 5, "approvals", "range", 1, 5);
       if (n) item["approvals"] = *n;
     }
-    if (values.contains("comment_required")) {
-      item["comment_required"] = true;
-    } else {
-      item.erase("comment_required");
-    }
+    SetFlag(item, "comment_required", values.contains("comment_required"));
   } else {
     check(!V(values, "field").empty(), "field", "choose");
     check(!V(values, "registry_field").empty(), "registry_field", "choose");

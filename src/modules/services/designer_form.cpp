@@ -470,11 +470,7 @@ std::vector<FieldError> DesignerPages::ApplyField(const Request& r, const json& 
   };
   text("hint", V(values, "hint_en"), V(values, "hint_dz"));
   text("pattern_message", V(values, "pattern_message_en"), V(values, "pattern_message_dz"));
-  if (values.contains("required")) {
-    f["required"] = true;
-  } else {
-    f.erase("required");
-  }
+  SetFlag(f, "required", values.contains("required"));
   for (const char* name : {"min_length", "max_length", "min_items", "max_items"}) {
     const std::string v = V(values, name);
     f.erase(name);

@@ -150,9 +150,15 @@ std::vector<FieldError> DesignerPages::ApplyDetails(const Request& r, const json
   } else {
     d["category"] = category;
   }
+  // The events kept stay in their order; the ones chosen now follow.
   json events = json::array();
+  for (const json& e : d.value("life_events", json::array())) {
+    if (e.is_string() && values.contains("life_events." + e.get<std::string>())) events.push_back(e);
+  }
   for (const char* e : kLifeEvents) {
-    if (values.contains("life_events." + std::string(e))) events.push_back(e);
+    if (values.contains("life_events." + std::string(e)) && std::find(events.begin(), events.end(), e) == events.end()) {
+      events.push_back(e);
+    }
   }
   if (events.empty()) problems.push_back(Problem(r, "life_events", "choose", LabelOf(page, "life_events")));
   d["life_events"] = events;
