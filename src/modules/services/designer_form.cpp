@@ -47,7 +47,10 @@ json* FieldArray(json& page, const FieldAddress& address, std::string& path) {
 
 std::string AddressText(const std::vector<std::size_t>& path) {
   std::string out;
-  for (std::size_t i : path) out += (out.empty() ? "" : ".") + std::to_string(i);
+  for (std::size_t i : path) {
+    if (!out.empty()) out += '.';
+    out += std::to_string(i);
+  }
   return out;
 }
 

@@ -57,7 +57,7 @@ json DesignerPages::OverviewContext(const Request& r, const Version& latest, con
   };
   row("design_title_en", In(d.value("title", json::object()), "en"));
   row("design_title_dz", In(d.value("title", json::object()), "dz"));
-  row("design_summary_en", In(d.value("summary", json::object()), lang));
+  row("design_summary", In(d.value("summary", json::object()), lang));
   row("design_category", T(r, "category_" + Dashed(d.value("category", "other"))));
   std::string events;
   for (const json& e : Part(d, "life_events")) {
