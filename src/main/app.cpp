@@ -133,6 +133,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(registries::AddPages(p->router, *p->registries, *p->corrections, *p->web));
   DZONG_TRY(services::AddRoutes(p->router, *p->services));
   DZONG_TRY(services::AddCataloguePages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
+  DZONG_TRY(services::AddDesignerPages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));

@@ -146,6 +146,8 @@ http::Response Web::Page(const http::Request& request, const std::string& page, 
   context["may_audit"] = who.May("audit.read");
   context["may_steward"] = who.May("registries.steward") && who.organisation.has_value();
   context["may_agree"] = who.May("agreements.manage") && who.organisation.has_value();
+  context["may_design"] = who.May("services.design") && who.organisation.has_value();
+  context["may_review_services"] = who.May("services.review");
   std::string csrf = who.csrf_token.empty() ? request.Cookie(kCsrfCookie) : who.csrf_token;
   const bool new_csrf = csrf.empty();
   if (new_csrf) csrf = RandomHex(16);

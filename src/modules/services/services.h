@@ -210,6 +210,15 @@ Status AddRoutes(http::Router& router, ServiceCatalogue& catalogue);
 Status AddCataloguePages(http::Router& router, ServiceCatalogue& catalogue, registries::RegistryService& registries,
                          organisations::OrganisationService& organisations, web::Web& web);
 
+/// The service designer's pages under /design (services.design): the
+/// organisation's services, a new service, a draft edited part by part
+/// (details, form pages and fields, documents, fee rules, workflow,
+/// certificate, justifications), its lint, preview, publication,
+/// retirement, and its definition as JSON out and in; and the ministry's
+/// review of justifications under /review/justifications (services.review).
+Status AddDesignerPages(http::Router& router, ServiceCatalogue& catalogue, registries::RegistryService& registries,
+                        organisations::OrganisationService& organisations, web::Web& web);
+
 std::span<const EmbeddedFile> Migrations();
 
 }  // namespace dzong::services
