@@ -201,6 +201,12 @@ Status FormService::Prefill(Draft& draft, const services::Version& version, std:
         if (record.error().code == registries::errc::kRecordNotFound) continue;  // asked as an input instead
         return record.error();
       }
+      if (registry->key_field != "cid") {
+        // A plot or a licence is read only when it names the person: a key
+        // typed in is no way into someone else's record.
+        const auto people = registries::PeopleIn(*registry, *record);
+        if (std::find(people.begin(), people.end(), subject) == people.end()) continue;
+      }
       const json data = json::parse(record->data);
       if (!data.contains(source->registry_field) || data[source->registry_field].is_null()) continue;
       // The person the record is about: the key of a register kept by CID,

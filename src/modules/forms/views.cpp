@@ -198,6 +198,18 @@ struct Builder {
     return v;
   }
 
+  /// "Only if you chose Hospital for Place of birth."
+  std::string When(const json& question, const json& condition) const {
+    std::vector<std::string> answers;
+    const auto add = [&](const json& v) { answers.push_back(Display(question, v)); };
+    if (condition.contains("equals")) add(condition["equals"]);
+    for (const auto& v : condition.value("in", json::array())) add(v);
+    std::string joined;
+    for (std::size_t i = 0; i < answers.size(); ++i) joined += (i == 0 ? "" : " / ") + answers[i];
+    return Replace(Replace(T("form_only_if"), "{answer}", joined), "{question}",
+                   services::TextIn(question.value("label", json::object()), lang));
+  }
+
   std::string Display(const json& field, const json& value) const {
     const std::string type = field.value("type", "text");
     if (type == "choice") {
@@ -282,16 +294,33 @@ json PageContext(const web::Web& web, const http::Request& r, const Draft& draft
   for (const auto& [id, source] : draft.prefilled.items()) seen[id] = source.at("value");
   json fields = json::array();
   bool multipart = false;
+  std::map<std::string, const json*> on_page;
   for (const auto& field : page["fields"]) {
     const std::string id = field.value("id", "");
     seen.erase(id);
-    if (!Shows(field, seen)) continue;
+    // A field that hangs on an answer on this same page is always shown,
+    // saying when to answer it: the page works without JavaScript, and
+    // only the answers whose condition holds are kept.
+    const json* asked_here = nullptr;
+    if (field.contains("show_when")) {
+      const auto it = on_page.find(field["show_when"].value("field", ""));
+      if (it != on_page.end()) asked_here = it->second;
+    }
+    on_page[id] = &field;
+    if (!asked_here && !Shows(field, seen)) continue;
     if (draft.prefilled.contains(id)) {
       fields.push_back(b.Prefilled(field, id, draft.prefilled[id]));
       seen[id] = draft.prefilled[id]["value"];
       continue;
     }
     fields.push_back(b.Field(field, id));
+    if (asked_here) {
+      json& view = fields.back();
+      const std::string when = b.When(*asked_here, field["show_when"]);
+      view["hint"] = view["hint"].get<std::string>().empty() ? when : view["hint"].get<std::string>() + " " + when;
+      view["has_hint"] = true;
+      view["optional"] = false;
+    }
     multipart = multipart || field.value("type", "") == "file";
     // What was entered shows the fields that hang on it, as on the next save.
     const std::string type = field.value("type", "text");
