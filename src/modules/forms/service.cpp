@@ -400,11 +400,21 @@ Result<Draft> FormService::SavePage(std::int64_t id, const std::string& applican
   if (std::find(d.pages_done.begin(), d.pages_done.end(), page_id) == d.pages_done.end()) d.pages_done.push_back(page_id);
   std::vector<audit::Event> reads;
   DZONG_TRY(Prefill(d, version, reads, actor));
-  // Pages that no longer show are no longer done.
-  std::vector<std::string> visible;
-  for (const json* p : VisiblePages(version.definition, Merged(d))) visible.push_back(p->value("id", ""));
+  // Pages that no longer show are no longer done, nor are pages where an
+  // answer changed elsewhere now shows a required field with no answer.
+  const json all = Merged(d);
+  std::vector<std::string> complete;
+  for (const json* p : VisiblePages(version.definition, all)) {
+    bool answered = true;
+    for (const auto& field : (*p)["fields"]) {
+      const json* document = DocumentOf(version.definition, field);
+      const bool required = field.value("required", false) || (document && document->value("required", false));
+      if (required && Shows(field, all) && !all.contains(field.value("id", ""))) answered = false;
+    }
+    if (answered) complete.push_back(p->value("id", ""));
+  }
   std::erase_if(d.pages_done, [&](const std::string& p) {
-    return std::find(visible.begin(), visible.end(), p) == visible.end();
+    return std::find(complete.begin(), complete.end(), p) == complete.end();
   });
   for (std::size_t i = 0; i < files.size() && i < bodies.size(); ++i) DZONG_TRY(StoreBytes(files[i].sha256, bodies[i]));
   d.updated_at = FormatUtc(clock_.Now());
