@@ -64,6 +64,14 @@ constexpr ErrorStatus kTable[] = {
     {"exchange.already_decided", 409},
     {"exchange.no_consent", 403},
     {"exchange.consent_not_found", 404},
+    {"services.not_found", 404},
+    {"services.version_not_found", 404},
+    {"services.not_owner", 403},
+    {"services.not_draft", 409},
+    {"services.lint_blocked", 422},
+    {"services.retired", 409},
+    {"services.justification_not_found", 404},
+    {"schema.invalid", 500},
 };
 
 }  // namespace

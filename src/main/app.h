@@ -32,6 +32,12 @@ class CorrectionService;
 namespace exchange {
 class ExchangeService;
 }
+namespace services {
+class ServiceCatalogue;
+}
+namespace forms {
+class FormService;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -58,6 +64,8 @@ class App {
   registries::RegistryService& Registries();
   exchange::ExchangeService& Exchange();
   registries::CorrectionService& Corrections();
+  services::ServiceCatalogue& Services();
+  forms::FormService& Forms();
   const Config& Settings() const;
   const Clock& Time() const;
 

@@ -25,6 +25,9 @@
 #include "modules/exchange/exchange.h"
 #include "modules/keys/keys.h"
 #include "modules/registries/registries.h"
+#include <nlohmann/json.hpp>
+
+#include "modules/services/services.h"
 
 namespace {
 
@@ -217,6 +220,82 @@ int ImportCommand(dzong::App& app, const std::string& registry, const std::strin
   return report->rejected > 0 ? kExitBroken : 0;
 }
 
+/// `dzong services import FILE... [--publish]`: each definition is saved as
+/// its service's draft on behalf of its owner (and published with
+/// --publish); every problem is printed by path and rule.
+int ServicesImportCommand(dzong::App& app, const std::vector<std::string>& files, bool publish) {
+  int rc = 0;
+  for (const std::string& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    const nlohmann::json definition = nlohmann::json::parse(text.str(), nullptr, false);
+    if (!in || definition.is_discarded()) {
+      std::fprintf(stderr, "dzong: services import: %s is not a readable JSON file\n", file.c_str());
+      rc = kExitFailure;
+      continue;
+    }
+    dzong::audit::Actor actor;
+    actor.id = "platform-operator";
+    actor.role = "operator";
+    if (definition.is_object() && definition.contains("owner") && definition["owner"].is_string()) {
+      actor.organisation = definition["owner"].get<std::string>();
+    }
+    auto report = [&](const dzong::Error& e) {
+      std::fprintf(stderr, "dzong: services import: %s: %s\n", file.c_str(), e.message.c_str());
+      for (const auto& f : e.fields) {
+        std::fprintf(stderr, "  %s [%s]: %s\n", f.field.empty() ? "(document)" : f.field.c_str(), f.rule.c_str(),
+                     f.message.c_str());
+      }
+      rc = kExitFailure;
+    };
+    auto draft = app.Services().SaveDraft(definition, actor);
+    if (!draft.ok()) {
+      report(draft.error());
+      continue;
+    }
+    if (!publish) {
+      std::printf("%s: saved as draft version %lld of %s\n", file.c_str(), static_cast<long long>(draft->version),
+                  draft->service.c_str());
+      continue;
+    }
+    auto published = app.Services().Publish(draft->service, draft->version, actor);
+    if (!published.ok()) {
+      report(published.error());
+      continue;
+    }
+    std::printf("%s: published version %lld of %s\n", file.c_str(), static_cast<long long>(published->version),
+                published->service.c_str());
+  }
+  return rc;
+}
+
+/// `dzong services export CODE [--version N] [-o FILE]`: the definition as
+/// JSON, the published version unless another is named.
+int ServicesExportCommand(dzong::App& app, const std::string& code, std::int64_t version, const std::string& output) {
+  auto service = app.Services().Get(code);
+  if (!service.ok()) {
+    std::fprintf(stderr, "dzong: services export: %s\n", service.error().message.c_str());
+    return kExitFailure;
+  }
+  const std::int64_t wanted = version > 0 ? version : service->published_version.value_or(service->latest_version);
+  auto found = app.Services().GetVersion(code, wanted);
+  if (!found.ok()) {
+    std::fprintf(stderr, "dzong: services export: %s\n", found.error().message.c_str());
+    return kExitFailure;
+  }
+  const std::string text = found->definition.dump(2) + "\n";
+  if (output.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else if (!(std::ofstream(output, std::ios::binary) << text)) {
+    std::fprintf(stderr, "dzong: services export: cannot write %s\n", output.c_str());
+    return kExitFailure;
+  }
+  std::fprintf(stderr, "exported %s version %lld (%s)\n", code.c_str(), static_cast<long long>(wanted),
+               found->status.c_str());
+  return 0;
+}
+
 int KeysCommand(dzong::App& app, const std::string& action, const std::string& kid) {
   dzong::audit::Actor actor;
   actor.id = "platform-operator";
@@ -383,6 +462,19 @@ int main(int argc, char** argv) {
   get->add_option("--keys", get_options.keys_file,
                   "check the answer against this saved copy of /.well-known/dzong-keys.json (default: fetch it)");
   auto* verify_log = exchange_cmd->add_subcommand("verify-log", "recompute the message log's hash chain");
+  auto* services_cmd = cli.add_subcommand("services", "service definitions as JSON (docs/schemas/service-definition.schema.json)");
+  services_cmd->require_subcommand(1);
+  auto* services_import = services_cmd->add_subcommand("import", "save definitions as drafts of their services");
+  std::vector<std::string> services_files;
+  bool services_publish = false;
+  services_import->add_option("files", services_files, "definition files (JSON)")->required();
+  services_import->add_flag("--publish", services_publish, "publish each draft (validation and the once-only lint must pass)");
+  auto* services_export = services_cmd->add_subcommand("export", "write a service's definition as JSON");
+  std::string services_code, services_output;
+  std::int64_t services_version = 0;
+  services_export->add_option("code", services_code, "the service's code, e.g. birth-registration")->required();
+  services_export->add_option("--version", services_version, "a version number (default: the published one)");
+  services_export->add_option("-o,--output", services_output, "file to write (default: standard output)");
   CLI11_PARSE(cli, argc, argv);
 
   // The client side needs no database and no settings.
@@ -474,6 +566,11 @@ int main(int argc, char** argv) {
     } else {
       std::printf("message log intact: %lld messages\n", static_cast<long long>(report->messages));
     }
+  } else if (*services_import) {
+    auto migrated = (*app)->Migrate();
+    rc = migrated.ok() ? ServicesImportCommand(**app, services_files, services_publish) : kExitFailure;
+  } else if (*services_export) {
+    rc = ServicesExportCommand(**app, services_code, services_version, services_output);
   } else if (*keys_list || *keys_rotate || *keys_retire) {
     rc = KeysCommand(**app, *keys_rotate ? "rotate" : *keys_retire ? "retire" : "list", retire_kid);
   } else if (*serve) {

@@ -176,6 +176,10 @@ class ServiceCatalogue {
   /// are missing. Returns how many were added.
   Result<int> SeedDefinitions(const audit::Actor& actor);
 
+  /// Changes each time the published catalogue changes (a publication, a
+  /// retirement): what is built from the catalogue can be kept until then.
+  std::uint64_t Generation() const;
+
  private:
   struct Snapshot;
   std::shared_ptr<const Snapshot> Published() const;
@@ -187,6 +191,7 @@ class ServiceCatalogue {
   organisations::OrganisationService& organisations_;
   mutable std::mutex snapshot_mutex_;
   mutable std::shared_ptr<const Snapshot> snapshot_;
+  std::atomic<std::uint64_t> generation_{1};
 };
 
 /// The definitions shipped with the platform (src/modules/services/seed).
