@@ -75,6 +75,10 @@ json PermitDefinition(const std::string& title = "Test permit") {
            {"fields",
             {{{"id", "proof"}, {"type", "file"}, {"label", text("Proof of place", "ས་གནས་ཀྱི་བདེན་ཁུངས།")},
               {"required", true}, {"document", "proof"}}}}}}}}},
+      {"justifications",
+       {{{"field", "home_address"},
+         {"registry_field", "population.dzongkhag"},
+         {"reason", "The place asked is where the applicant lives now, not where their household is registered."}}}},
       {"workflow",
        {{"initial", "submitted"},
         {"states",
@@ -83,6 +87,17 @@ json PermitDefinition(const std::string& title = "Test permit") {
         {"transitions",
          {{{"id", "approve"}, {"from", "submitted"}, {"to", "approved"}, {"label", text("Approve", "ཆོག་ཐམ་བྱིན།")},
            {"by", {{"role", "officer"}}}}}}}}};
+}
+
+/// A page's text with the entities Mustache escapes in attributes decoded.
+std::string Unescaped(std::string html) {
+  for (const auto& [entity, text] : std::vector<std::pair<std::string, std::string>>{
+           {"&#x2F;", "/"}, {"&#x3D;", "="}, {"&#x60;", "`"}, {"&#39;", "'"}, {"&quot;", "\""}, {"&amp;", "&"}}) {
+    for (auto at = html.find(entity); at != std::string::npos; at = html.find(entity, at + text.size())) {
+      html.replace(at, entity.size(), text);
+    }
+  }
+  return html;
 }
 
 class FormsTest : public ::testing::Test {
@@ -269,7 +284,8 @@ TEST_F(FormsTest, WithConsentTheRegistersAnswersAreShownReadOnlyAndEachReadIsRec
   EXPECT_EQ(page.body.find("name=\"household_number\""), std::string::npos) << "a pre-filled answer is not an input";
   EXPECT_NE(page.body.find("Population register"), std::string::npos);
   EXPECT_NE(page.body.find("This is wrong"), std::string::npos);
-  EXPECT_NE(page.body.find("/my/corrections/new?registry=population&amp;field=household_number"), std::string::npos);
+  EXPECT_NE(Unescaped(page.body).find("href=\"/my/corrections/new?registry=population&field=household_number\""),
+            std::string::npos);
   // Each read names the person and the purpose.
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'forms.prefill_read' AND subject = '11410012345' "
                   "AND purpose = 'service:census-transfer'"),
@@ -342,9 +358,10 @@ TEST_F(FormsTest, AnotherAgencyPrefillsOnlyUnderAnAgreementAndRecordsTheConsent)
   EXPECT_EQ((*consents)[0].consumer, "RBP");
   EXPECT_EQ((*consents)[0].purpose_code, "service:security-clearance");
   EXPECT_EQ((*consents)[0].valid_to, Text("SELECT expires_at FROM form_drafts ORDER BY id DESC"));
+  // Seven fields, of which the register holds six for her (she has no surname).
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'forms.prefill_read' AND subject = '11410012345' "
                   "AND purpose = 'service:security-clearance'"),
-            7);
+            6);
 }
 
 TEST_F(FormsTest, DraftsAreSavedAndResumed) {
@@ -357,7 +374,7 @@ TEST_F(FormsTest, DraftsAreSavedAndResumed) {
   auto list = later->Get("/my/drafts");
   ASSERT_EQ(list.status, 200);
   EXPECT_NE(list.body.find("Test permit"), std::string::npos);
-  EXPECT_NE(list.body.find("href=\"" + draft + "/pages/proof_page\""), std::string::npos) << list.body;
+  EXPECT_NE(Unescaped(list.body).find("href=\"" + draft + "/pages/proof_page\""), std::string::npos);
   auto page = later->Get(draft + "/pages/kind");
   EXPECT_NE(page.body.find("value=\"JDWNR\""), std::string::npos);
   EXPECT_NE(page.body.find("value=\"hospital\" checked"), std::string::npos);
@@ -438,7 +455,7 @@ TEST_F(FormsTest, AnApplicationKeepsItsVersionAndIsMadeOnceHoweverOftenItIsSent)
   auto check = b->Get(draft + "/check");
   ASSERT_EQ(check.status, 200) << check.body;
   EXPECT_NE(check.body.find("govuk-summary-list"), std::string::npos);
-  EXPECT_NE(check.body.find("href=\"" + draft + "/pages/kind#place\""), std::string::npos);
+  EXPECT_NE(Unescaped(check.body).find("href=\"" + draft + "/pages/kind#place\""), std::string::npos);
   EXPECT_NE(check.body.find("Test permit"), std::string::npos);
   EXPECT_EQ(check.body.find("second edition"), std::string::npos);
   auto sent = b->Post(draft + "/submit", {});
