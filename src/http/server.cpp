@@ -201,16 +201,23 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   void ReadRequest() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options_.header_limit));
-    body_limit_ = server_.options_.body_limit;
+    // File uploads may be larger than other requests, on their paths only:
+    // the parser checks a Content-Length when the headers end, so it reads
+    // them with the larger limit, and the path then decides.
+    const ServerOptions& options = server_.options_;
+    body_limit_ = std::max(options.upload_body_limit, options.body_limit);
     parser_->body_limit(body_limit_);
-    stream_.expires_after(server_.options_.read_timeout);
+    stream_.expires_after(options.read_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->OnRead(ec);
-      // File uploads may be larger than other requests, on their paths only.
-      const ServerOptions& options = self->server_.options_;
-      if (!options.upload_prefix.empty() && self->parser_->get().target().starts_with(options.upload_prefix)) {
-        self->body_limit_ = std::max(options.upload_body_limit, options.body_limit);
-        self->parser_->body_limit(self->body_limit_);
+      const ServerOptions& limits = self->server_.options_;
+      const bool upload =
+          !limits.upload_prefix.empty() && self->parser_->get().target().starts_with(limits.upload_prefix);
+      if (!upload) {
+        self->body_limit_ = limits.body_limit;
+        self->parser_->body_limit(limits.body_limit);
+        const auto length = self->parser_->content_length();
+        if (length && *length > limits.body_limit) return self->OnRead(bhttp::error::body_limit);
       }
       bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
                         [self](beast::error_code read_ec, std::size_t) { self->OnRead(read_ec); });

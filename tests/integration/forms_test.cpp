@@ -416,6 +416,16 @@ TEST_F(FormsTest, UploadsAreLimitedInSizeAndCheckedByContent) {
   EXPECT_NE(r.body.find("Proof of place must be smaller than 4 KB"), std::string::npos) << r.body;
   EXPECT_EQ(Count("SELECT COUNT(*) FROM uploads"), 0);
   EXPECT_EQ(StoredFiles(), 0u);
+  // A draft's page may send more than the 1 MiB other requests may: the
+  // document's own limit answers, naming the field.
+  r = PostFiles(*b, draft + "/pages/proof_page", {}, {{"proof", {"big.pdf", "%PDF-" + std::string(1536 * 1024, 'x')}}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("Proof of place must be smaller than 4 KB"), std::string::npos);
+  EXPECT_EQ(StoredFiles(), 0u);
+  HttpClient other(server_.port());
+  EXPECT_EQ(other.Send("POST", "/my/corrections", std::string(1536 * 1024, 'x'),
+                       {{"Content-Type", "application/x-www-form-urlencoded"}}).status,
+            413);
   // HTML named .pdf is refused.
   r = PostFiles(*b, draft + "/pages/proof_page", {}, {{"proof", {"form.pdf", "<html><script>alert(1)</script></html>"}}});
   EXPECT_EQ(r.status, 422);
