@@ -16,8 +16,10 @@ const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> end
 // A person of the seeded population (the first of Thimphu's households).
 const OTHER_PERSON = '11420000001';
 
+/** Types into a field when it is asked; a pre-filled answer is shown, not asked. */
 async function fillIfAsked(page, selector, value) {
-  if (await page.locator(selector).count()) await page.fill(selector, value);
+  const input = `input${selector}, textarea${selector}`;
+  if (await page.locator(input).count()) await page.fill(input, value);
 }
 
 async function date(page, id, d) {

@@ -357,7 +357,7 @@ TEST_F(FormsTest, AnotherAgencyPrefillsOnlyUnderAnAgreementAndRecordsTheConsent)
   ASSERT_EQ(consents->size(), 1u);
   EXPECT_EQ((*consents)[0].consumer, "RBP");
   EXPECT_EQ((*consents)[0].purpose_code, "service:security-clearance");
-  EXPECT_EQ((*consents)[0].valid_to, Text("SELECT expires_at FROM form_drafts ORDER BY id DESC"));
+  EXPECT_EQ((*consents)[0].valid_to, Text("SELECT expires_at FROM form_drafts ORDER BY created_at DESC"));
   // Seven fields, of which the register holds six for her (she has no surname).
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'forms.prefill_read' AND subject = '11410012345' "
                   "AND purpose = 'service:security-clearance'"),
@@ -498,6 +498,62 @@ TEST_F(FormsTest, AnApplicationKeepsItsVersionAndIsMadeOnceHoweverOftenItIsSent)
   const std::string next = Start(*b, "test-permit");
   EXPECT_EQ(Count("SELECT version FROM form_drafts"), 2);
   EXPECT_NE(b->Get(next + "/pages/kind").body.find("second edition"), std::string::npos);
+}
+
+TEST_F(FormsTest, TheSeededBirthRegistrationIsFilledInAndSent) {
+  auto b = SignIn();
+  const std::string draft = Start(*b, "birth-registration", "yes");
+  auto r = b->Post(draft + "/pages/about_you", {});
+  ASSERT_EQ(r.status, 303) << r.body;
+  r = b->Post(draft + "/pages/father", {{"father_cid", "11420000001"}});
+  ASSERT_EQ(r.status, 303) << r.body;
+  r = b->Post(draft + "/pages/father_name", {{"father_given_name", "Dorji"}});
+  ASSERT_EQ(r.status, 303) << r.body;
+  const auto today = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now()));
+  r = b->Post(draft + "/pages/child", {{"child_given_name", "Karma"},
+                                       {"child_sex", "female"},
+                                       {"child_date_of_birth-day", "1"},
+                                       {"child_date_of_birth-month", std::to_string(static_cast<unsigned>(today.month()))},
+                                       {"child_date_of_birth-year", std::to_string(static_cast<int>(today.year()))},
+                                       {"place_of_birth", "home"},
+                                       {"hospital_name", "not asked"},
+                                       {"birth_place_description", "At home in Chang"}});
+  ASSERT_EQ(r.status, 303) << r.body;
+  ASSERT_EQ(PostFiles(*b, draft + "/pages/documents", {}, {{"birth_notification", {"notification.pdf", kPdf}}}).status, 303);
+  ASSERT_EQ(b->Get(draft + "/check").status, 200);
+  r = b->Post(draft + "/submit", {});
+  ASSERT_EQ(r.status, 303) << r.body;
+  const json answers = json::parse(Text("SELECT answers FROM applications"));
+  EXPECT_EQ(answers["given_name"], "Sonam Choden");
+  EXPECT_FALSE(answers.contains("hospital_name"));
+  EXPECT_EQ(Text("SELECT state FROM applications"), "awaiting_father");
+  auto sent = b->Get(draft + "/submitted");
+  EXPECT_EQ(sent.status, 200) << sent.body;
+}
+
+TEST_F(FormsTest, ASecondApplicationIsMadeOnItsOwnDraftAfterTheFirst) {
+  auto b = SignIn();
+  Publish(PermitDefinition());
+  {
+    const std::string first = Start(*b, "test-permit");
+    ASSERT_EQ(b->Post(first + "/pages/kind", {{"place", "hospital"}, {"hospital_name", "JDWNR"}}).status, 303);
+    ASSERT_EQ(PostFiles(*b, first + "/pages/proof_page", {}, {{"proof", {"scan.pdf", kPdf}}}).status, 303);
+    ASSERT_EQ(b->Post(first + "/submit", {}).status, 303);
+  }
+  const std::string draft = Start(*b, "security-clearance");
+  auto r = b->Post(draft + "/pages/your_details",
+                   {{"given_name", "Sonam Choden"}, {"date_of_birth-day", "12"}, {"date_of_birth-month", "3"},
+                    {"date_of_birth-year", "1994"}, {"dzongkhag", "Thimphu"}, {"gewog", "Chang"},
+                    {"village", "Chiwog 2, Chang"}, {"household_number", "14900001"}});
+  ASSERT_EQ(r.status, 303) << r.body;
+  r = b->Post(draft + "/pages/purpose", {{"clearance_type", "general"}});
+  ASSERT_EQ(r.status, 303) << r.body;
+  ASSERT_EQ(b->Get(draft + "/check").status, 200);
+  r = b->Post(draft + "/submit", {});
+  ASSERT_EQ(r.status, 303) << r.body;
+  auto sent = b->Get(draft + "/submitted");
+  EXPECT_EQ(sent.status, 200) << sent.body;
+  EXPECT_TRUE(Text("SELECT reference FROM applications WHERE service = 'security-clearance'").starts_with("RBP-"));
 }
 
 TEST_F(FormsTest, ConcurrentSubmissionsGetOneApplicationEachAndDistinctReferences) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -275,15 +276,20 @@ Result<Draft> FormService::Start(const std::string& code, const std::string& app
     }
     DZONG_TRY(Prefill(d, version, reads, actor));
   }
+  // A draft's id is random: SQLite would hand the highest id out again
+  // once that draft is submitted and removed, and the application made from
+  // it is found by it; nor can one be guessed from another.
+  std::uint64_t random = 0;
+  const std::string bytes = RandomBytes(sizeof random);
+  std::memcpy(&random, bytes.data(), sizeof random);
+  d.id = static_cast<std::int64_t>(random % ((std::uint64_t{1} << 53) - 1)) + 1;  // exact in a JavaScript number
   return db_.WriteValue<Draft>([&](db::Connection& c) -> Result<Draft> {
-    const db::Value row[] = {d.service,          d.version,     d.applicant,    std::int64_t{d.consent ? 1 : 0},
-                             d.answers.dump(),   d.prefilled.dump(), json(d.pages_done).dump(), d.created_at,
-                             d.updated_at,       d.expires_at};
-    DZONG_ASSIGN_OR_RETURN(db::Rows id, c.Query("INSERT INTO form_drafts (service, version, applicant, consent, answers, "
-                                                "prefilled, pages_done, created_at, updated_at, expires_at) VALUES "
-                                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                                                row));
-    d.id = id.at(0).Int(0);
+    const db::Value row[] = {d.id,          d.service,          d.version,  d.applicant, std::int64_t{d.consent ? 1 : 0},
+                             d.answers.dump(), d.prefilled.dump(), json(d.pages_done).dump(), d.created_at,
+                             d.updated_at,  d.expires_at};
+    DZONG_TRY(c.Execute("INSERT INTO form_drafts (id, service, version, applicant, consent, answers, prefilled, "
+                        "pages_done, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        row));
     audit::Event started = audit::For(actor, "forms.draft_started", "draft", std::to_string(d.id),
                                       json({{"service", code}, {"version", d.version}, {"consent", consent}}).dump());
     started.subject = applicant;
@@ -318,7 +324,7 @@ Result<std::vector<Draft>> FormService::Drafts(const std::string& applicant) {
   DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([&](db::Connection& c) {
                            const db::Value key[] = {applicant};
                            return c.Query(std::string("SELECT ") + kDraftColumns +
-                                              " FROM form_drafts WHERE applicant = ? ORDER BY id DESC",
+                                              " FROM form_drafts WHERE applicant = ? ORDER BY created_at DESC",
                                           key);
                          }));
   const std::string now = FormatUtc(clock_.Now());

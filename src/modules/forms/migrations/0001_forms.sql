@@ -1,6 +1,7 @@
 -- The form runner: drafts in the making, the applications submitted from
 -- them (each on the service version its draft was started on), a counter
 -- per owner and year for their references, and the files uploaded for them.
+-- A draft's id is random (see FormService::Start), never the next rowid.
 CREATE TABLE form_drafts (
   id INTEGER PRIMARY KEY,
   service TEXT NOT NULL,
@@ -14,7 +15,7 @@ CREATE TABLE form_drafts (
   updated_at TEXT NOT NULL,
   expires_at TEXT NOT NULL
 );
-CREATE INDEX form_drafts_applicant ON form_drafts (applicant, id);
+CREATE INDEX form_drafts_applicant ON form_drafts (applicant, created_at);
 CREATE INDEX form_drafts_expiry ON form_drafts (expires_at);
 
 CREATE TABLE applications (
