@@ -29,7 +29,7 @@ CREATE TABLE applications (
   answers TEXT NOT NULL,
   state TEXT NOT NULL,
   submitted_at TEXT NOT NULL,
-  draft_id INTEGER NOT NULL UNIQUE
+  draft_id BIGINT NOT NULL UNIQUE  -- random, up to 2^53
 );
 CREATE INDEX applications_applicant ON applications (applicant, id);
 CREATE INDEX applications_service ON applications (service, service_version);
