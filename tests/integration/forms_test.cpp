@@ -290,6 +290,11 @@ TEST_F(FormsTest, WithConsentTheRegistersAnswersAreShownReadOnlyAndEachReadIsRec
   EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'forms.prefill_read' AND subject = '11410012345' "
                   "AND purpose = 'service:census-transfer'"),
             4);
+  // The person sees the reads in their data tracker, by the owner's form service.
+  auto tracker = b->Get("/my/data-access");
+  ASSERT_EQ(tracker.status, 200);
+  EXPECT_NE(Unescaped(tracker.body).find("BT/GOV/DCRC/FORMS"), std::string::npos);
+  EXPECT_NE(Unescaped(tracker.body).find("service:census-transfer"), std::string::npos);
   // A POST cannot change a register's answer.
   auto r = b->Post(draft + "/pages/current_household", {{"household_number", "99999999"}});
   ASSERT_EQ(r.status, 303) << r.body;

@@ -228,6 +228,12 @@ Status FormService::Prefill(Draft& draft, const services::Version& version, std:
                                            {"form_field", id},
                                            {"agreement", source->agreement ? json(*source->agreement) : json()}})
                                          .dump());
+      // The owner's form service reads, on the applicant's behalf: the
+      // person's data tracker shows who read it (their own acts it leaves out).
+      const std::string owner = definition.value("owner", "");
+      read.actor = fmt::format("BT/GOV/{}/FORMS", owner);
+      read.actor_organisation = owner;
+      read.actor_role = "system";
       read.subject = person;
       read.purpose = Purpose(draft.service);
       reads.push_back(std::move(read));
