@@ -46,10 +46,17 @@ void AddSecurityHeaders(Response& response, bool behind_tls) {
   response.SetHeader("X-Content-Type-Options", "nosniff");
   response.SetHeader("X-Frame-Options", "DENY");
   response.SetHeader("Referrer-Policy", "no-referrer");
-  // No inline script or style anywhere; pages work without JavaScript.
-  response.SetHeader("Content-Security-Policy",
-                     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-                     "form-action 'self'; frame-ancestors 'none'");
+  // No inline script or style anywhere; pages work without JavaScript. A
+  // handler's own policy (a stricter one, such as `sandbox` for an uploaded
+  // file) stays.
+  const bool own_policy = std::any_of(response.headers.begin(), response.headers.end(), [](const Header& h) {
+    return h.name == "Content-Security-Policy";
+  });
+  if (!own_policy) {
+    response.SetHeader("Content-Security-Policy",
+                       "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                       "form-action 'self'; frame-ancestors 'none'");
+  }
   if (behind_tls) response.SetHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }
 

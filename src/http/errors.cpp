@@ -71,6 +71,12 @@ constexpr ErrorStatus kTable[] = {
     {"services.lint_blocked", 422},
     {"services.retired", 409},
     {"services.justification_not_found", 404},
+    {"forms.draft_not_found", 404},
+    {"forms.draft_expired", 410},
+    {"forms.page_not_found", 404},
+    {"forms.incomplete", 409},
+    {"forms.file_not_found", 404},
+    {"request.malformed_multipart", 400},
     {"schema.invalid", 500},
 };
 

@@ -201,10 +201,26 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   void ReadRequest() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options_.header_limit));
-    parser_->body_limit(server_.options_.body_limit);
-    stream_.expires_after(server_.options_.read_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->OnRead(ec);
+    // File uploads may be larger than other requests, on their paths only:
+    // the parser checks a Content-Length when the headers end, so it reads
+    // them with the larger limit, and the path then decides.
+    const ServerOptions& options = server_.options_;
+    body_limit_ = std::max(options.upload_body_limit, options.body_limit);
+    parser_->body_limit(body_limit_);
+    stream_.expires_after(options.read_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->OnRead(ec);
+      const ServerOptions& limits = self->server_.options_;
+      const bool upload =
+          !limits.upload_prefix.empty() && self->parser_->get().target().starts_with(limits.upload_prefix);
+      if (!upload) {
+        self->body_limit_ = limits.body_limit;
+        self->parser_->body_limit(limits.body_limit);
+        const auto length = self->parser_->content_length();
+        if (length && *length > limits.body_limit) return self->OnRead(bhttp::error::body_limit);
+      }
+      bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+                        [self](beast::error_code read_ec, std::size_t) { self->OnRead(read_ec); });
     });
   }
 
@@ -222,7 +238,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
                                          fmt::format("request headers are larger than {} bytes",
                                                      server_.options_.header_limit))
                           : body ? Error(errc::kBodyTooLarge, fmt::format("request body is larger than {} bytes",
-                                                                          server_.options_.body_limit))
+                                                                          body_limit_))
                                  : Error(errc::kMalformedHttp,
                                          fmt::format("the request is not valid HTTP/1.1: {}", ec.message()));
       if (parser_->is_header_done()) CopyHeader(parser_->get(), request);
@@ -284,6 +300,7 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::size_t body_limit_ = 0;  ///< the current request's
   std::string remote_;
   bool idle_ = false;
   bool closing_ = false;

@@ -18,6 +18,10 @@ struct ServerOptions {
   int threads = 4;
   std::size_t header_limit = 16 * 1024;  ///< bytes of request line and headers (431 beyond)
   std::size_t body_limit = 1024 * 1024;  ///< bytes of body (413 beyond)
+  /// Requests whose target starts with `upload_prefix` (file uploads) may
+  /// send up to `upload_body_limit` bytes of body; empty: no such paths.
+  std::string upload_prefix;
+  std::size_t upload_body_limit = 0;
   std::chrono::milliseconds read_timeout{15000};  ///< to read one request once it has begun
   std::chrono::milliseconds idle_timeout{60000};  ///< between requests on a kept-alive connection
   std::chrono::milliseconds shutdown_grace{20000};  ///< longest wait for in-flight requests at shutdown

@@ -16,6 +16,7 @@
 #include "modules/audit/audit.h"
 #include "modules/audit/views.h"
 #include "modules/exchange/exchange.h"
+#include "modules/forms/forms.h"
 #include "modules/identity/authenticator.h"
 #include "modules/identity/identity.h"
 #include "modules/keys/keys.h"
@@ -32,7 +33,7 @@ std::vector<db::ModuleMigrations> AllMigrations() {
   return {{"audit", audit::Migrations()},       {"organisations", organisations::Migrations()},
           {"identity", identity::Migrations()}, {"keys", keys::Migrations()},
           {"registries", registries::Migrations()}, {"exchange", exchange::Migrations()},
-          {"services", services::Migrations()}};
+          {"services", services::Migrations()}, {"forms", forms::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -88,6 +89,7 @@ struct App::Parts {
   std::unique_ptr<exchange::ExchangeService> exchange;
   std::unique_ptr<registries::CorrectionService> corrections;
   std::unique_ptr<services::ServiceCatalogue> services;
+  std::unique_ptr<forms::FormService> forms;
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<audit::Appender> appender;
   std::unique_ptr<web::Web> web;
@@ -118,6 +120,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->exchange = std::make_unique<exchange::ExchangeService>(*p->db, p->clock, *p->registries, *p->keys);
   p->corrections = std::make_unique<registries::CorrectionService>(*p->db, p->clock, *p->registries);
   p->services = std::make_unique<services::ServiceCatalogue>(*p->db, p->clock, *p->registries, *p->organisations);
+  p->forms = std::make_unique<forms::FormService>(*p->db, p->clock, *p->services, *p->registries, *p->exchange,
+                                                  config.data_dir, config.forms.draft_lifetime);
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -134,6 +138,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(services::AddRoutes(p->router, *p->services));
   DZONG_TRY(services::AddCataloguePages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
   DZONG_TRY(services::AddDesignerPages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
+  DZONG_TRY(forms::AddPages(p->router, *p->forms, *p->services, *p->registries, *p->organisations, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -167,8 +172,13 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
       [shell](const http::Request& r, const Error& e, int status) { return shell->ErrorPage(r, e, status); },
       config.behind_tls);
   http::Dispatcher* dispatcher = p->dispatcher.get();
+  // A page of a draft may carry files up to the largest document a service
+  // may ask for (20 MiB), with room for the form around them.
+  http::ServerOptions server_options = config.server;
+  server_options.upload_prefix = "/my/drafts/";
+  server_options.upload_body_limit = std::max<std::size_t>(config.server.body_limit, 21 * 1024 * 1024);
   p->server = std::make_unique<http::Server>(
-      config.server, [dispatcher](http::Request& r) { return dispatcher->Handle(r); },
+      server_options, [dispatcher](http::Request& r) { return dispatcher->Handle(r); },
       [dispatcher](http::Request& r, const Error& e) { return dispatcher->Reject(r, e); });
   p->server->OnShutdown([dispatcher] { dispatcher->BeginShutdown(); });
   return std::unique_ptr<App>(new App(std::move(p)));
@@ -281,6 +291,7 @@ registries::RegistryService& App::Registries() { return *parts_->registries; }
 exchange::ExchangeService& App::Exchange() { return *parts_->exchange; }
 registries::CorrectionService& App::Corrections() { return *parts_->corrections; }
 services::ServiceCatalogue& App::Services() { return *parts_->services; }
+forms::FormService& App::Forms() { return *parts_->forms; }
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

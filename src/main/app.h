@@ -35,6 +35,9 @@ class ExchangeService;
 namespace services {
 class ServiceCatalogue;
 }
+namespace forms {
+class FormService;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -62,6 +65,7 @@ class App {
   exchange::ExchangeService& Exchange();
   registries::CorrectionService& Corrections();
   services::ServiceCatalogue& Services();
+  forms::FormService& Forms();
   const Config& Settings() const;
   const Clock& Time() const;
 

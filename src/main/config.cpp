@@ -209,6 +209,15 @@ Status ReadFile(const std::string& file, Config& config) {
   } else if (root.get("audit")) {
     return Invalid("audit", "must be a table ([audit])");
   }
+  if (const toml::table* t = top.Table("forms")) {
+    TableReader r(*t, "forms");
+    n = config.forms.draft_lifetime.count() / 86400;
+    DZONG_TRY(r.Int("draft_lifetime_days", 1, 365, n));
+    config.forms.draft_lifetime = std::chrono::hours(24 * n);
+    DZONG_TRY(r.Finish());
+  } else if (root.get("forms")) {
+    return Invalid("forms", "must be a table ([forms])");
+  }
   return top.Finish();
 }
 
@@ -241,6 +250,14 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
   if (auto* v = env("DZONG_LISTEN")) DZONG_TRY(ParseListen("DZONG_LISTEN", *v, config.server));
   if (auto* v = env("DZONG_LOG_LEVEL")) config.log_level = *v;
   if (auto* v = env("DZONG_OPERATOR_TOKEN")) config.operator_token = *v;
+  if (auto* v = env("DZONG_DRAFT_LIFETIME_DAYS")) {
+    int days = 0;
+    const auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), days);
+    if (ec != std::errc() || ptr != v->data() + v->size() || days < 1 || days > 365) {
+      return Invalid("DZONG_DRAFT_LIFETIME_DAYS", "must be a whole number of days from 1 to 365");
+    }
+    config.forms.draft_lifetime = std::chrono::hours(24 * days);
+  }
   if (auto* v = env("DZONG_KEY_ENCRYPTION_KEY")) {
     DZONG_ASSIGN_OR_RETURN(config.key_encryption_key, keys::ParseKeyEncryptionKey("DZONG_KEY_ENCRYPTION_KEY", *v));
   }

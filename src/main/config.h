@@ -36,6 +36,11 @@ struct Config {
     std::string archive_dir;                                  ///< defaults to <data_dir>/audit-archive
     bool show_officer_names = false;  ///< the data tracker names officers, not only their roles
   } audit;
+  struct Forms {
+    /// How long a draft application is kept from when it was started
+    /// ([forms] draft_lifetime_days, DZONG_DRAFT_LIFETIME_DAYS).
+    std::chrono::seconds draft_lifetime{std::chrono::hours(24 * 30)};
+  } forms;
 };
 
 /// Reads settings. `file` may be empty (defaults and environment only).

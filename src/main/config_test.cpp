@@ -39,6 +39,27 @@ TEST(ConfigTest, EnvironmentOverridesTheFile) {
   std::remove(file.c_str());
 }
 
+TEST(ConfigTest, DraftsLiveThirtyDaysUnlessSetInDays) {
+  auto defaults = LoadConfig("", {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->forms.draft_lifetime, std::chrono::hours(24 * 30));
+  const auto file = WriteFile("[forms]\ndraft_lifetime_days = 7\n");
+  auto c = LoadConfig(file, {});
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->forms.draft_lifetime, std::chrono::hours(24 * 7));
+  auto e = LoadConfig(file, {{"DZONG_DRAFT_LIFETIME_DAYS", "3"}});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->forms.draft_lifetime, std::chrono::hours(24 * 3));
+  auto bad = LoadConfig(file, {{"DZONG_DRAFT_LIFETIME_DAYS", "0"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("DZONG_DRAFT_LIFETIME_DAYS"), std::string::npos);
+  const auto wrong = WriteFile("[forms]\ndraft_lifetime_days = 400\n");
+  auto too_long = LoadConfig(wrong, {});
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.error().message.find("forms.draft_lifetime_days"), std::string::npos) << too_long.error().message;
+  std::remove(file.c_str());
+}
+
 TEST(ConfigTest, EveryProblemNamesItsKey) {
   const auto message = [](const std::string& file, std::map<std::string, std::string> env) {
     auto c = LoadConfig(file, env);

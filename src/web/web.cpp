@@ -12,6 +12,7 @@
 
 #include "base/crypto.h"
 #include "base/embedded.h"
+#include "http/multipart.h"
 #include "http/router.h"
 #include "web/renderer.h"
 
@@ -283,6 +284,27 @@ Result<Form> Web::ReadForm(const http::Request& request) const {
     auto key = http::PercentDecode(pair.substr(0, eq), true);
     auto value = http::PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
     if (key && value) form[*key] = *value;
+  }
+  const std::string expected =
+      request.principal.csrf_token.empty() ? request.Cookie(kCsrfCookie) : request.principal.csrf_token;
+  const auto sent = form.find("csrf_token");
+  if (expected.empty() || sent == form.end() || !ConstantTimeEquals(sent->second, expected)) {
+    return Error("identity.csrf_failed", "This form has expired or did not come from this site. Go back, reload "
+                                         "the page and try again.");
+  }
+  return form;
+}
+
+Result<Form> Web::ReadMultipartForm(const http::Request& request, std::vector<http::Part>& files) const {
+  DZONG_ASSIGN_OR_RETURN(std::vector<http::Part> parts,
+                         http::ParseMultipart(request.HeaderValue("Content-Type"), request.body));
+  Form form;
+  for (http::Part& part : parts) {
+    if (part.filename) {
+      files.push_back(std::move(part));
+    } else {
+      form[part.name] = std::move(part.body);
+    }
   }
   const std::string expected =
       request.principal.csrf_token.empty() ? request.Cookie(kCsrfCookie) : request.principal.csrf_token;

@@ -14,6 +14,7 @@
 
 namespace dzong::http {
 class Router;
+struct Part;
 }
 
 namespace dzong::web {
@@ -68,6 +69,11 @@ class Web {
   /// csrf_token against the session's (or, before sign-in, the CSRF cookie).
   /// Errors: identity.csrf_failed, request.unsupported_media_type.
   Result<Form> ReadForm(const http::Request& request) const;
+  /// The same for a multipart/form-data body (a form with files): its
+  /// fields, CSRF-checked, and its file parts (those with a filename) in
+  /// `files`. Errors: identity.csrf_failed, request.unsupported_media_type,
+  /// request.malformed_multipart.
+  Result<Form> ReadMultipartForm(const http::Request& request, std::vector<http::Part>& files) const;
 
   /// Set-Cookie value for the session cookie (empty value clears it).
   std::string SessionCookie(const std::string& raw_id) const;

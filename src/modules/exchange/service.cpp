@@ -51,7 +51,7 @@ std::string Select(const std::string& where) {
 
 bool PurposeCode(const std::string& code) {
   return !code.empty() && code.size() <= 40 &&
-         std::all_of(code.begin(), code.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; });
+         std::all_of(code.begin(), code.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':'; });
 }
 
 /// What an agreement or a consent names: a registry that exists, and at
@@ -109,7 +109,7 @@ Result<Agreement> ExchangeService::Request(Agreement a, const audit::Actor& acto
     errors.push_back({"subsystem", "pattern", fmt::format("subsystem must be one of your systems, {}<NAME>", prefix)});
   }
   if (!PurposeCode(a.purpose_code)) {
-    errors.push_back({"purpose_code", "pattern", "purpose_code must be 1 to 40 letters, digits, '-', '_' or '.'"});
+    errors.push_back({"purpose_code", "pattern", "purpose_code must be 1 to 40 letters, digits, '-', '_', '.' or ':'"});
   }
   if (a.purpose_text.empty() || a.purpose_text.size() > 500) {
     errors.push_back({"purpose_text", "length", "purpose_text must say why, in 1 to 500 characters"});
@@ -260,7 +260,7 @@ Result<Consent> ExchangeService::GiveConsent(Consent c, const audit::Actor& acto
   auto registry = registries_.Get(c.registry);
   CheckFields(registry, c.registry, c.fields, errors);
   if (!PurposeCode(c.purpose_code)) {
-    errors.push_back({"purpose_code", "pattern", "purpose_code must be 1 to 40 letters, digits, '-', '_' or '.'"});
+    errors.push_back({"purpose_code", "pattern", "purpose_code must be 1 to 40 letters, digits, '-', '_', '.' or ':'"});
   }
   c.given_at = FormatUtc(clock_.Now());
   c.valid_from = c.given_at;
