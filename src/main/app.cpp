@@ -227,7 +227,7 @@ Status App::SeedDemoAgreements() {
   DZONG_ASSIGN_OR_RETURN(auto existing, parts_->exchange->ForOrganisation("DCRC"));
   const std::string today = FormatUtc(parts_->clock.Now()).substr(0, 10);
   for (const Demo& d : demos) {
-    const std::string purpose = std::string("service.") + d.service;
+    const std::string purpose = std::string("service:") + d.service;
     if (std::any_of(existing.begin(), existing.end(), [&](const exchange::Agreement& a) {
           return a.consumer == d.consumer && a.purpose_code == purpose;
         })) {

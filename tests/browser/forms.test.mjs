@@ -54,6 +54,7 @@ const JOURNEYS = {
     },
   },
   'security-clearance': {
+    consent: 'yes',
     pages: {
       your_details: async (p) => {
         await fillIfAsked(p, '#given_name', DEMO.citizen.name);
@@ -83,6 +84,7 @@ const JOURNEYS = {
     },
   },
   'business-licence': {
+    consent: 'yes',
     pages: {
       about_you: async (p) => { await fillIfAsked(p, '#given_name', DEMO.citizen.name); },
       business: async (p) => {

@@ -117,6 +117,18 @@ class FormsTest : public ::testing::Test {
     audit::Actor seeder;
     seeder.id = "seed";
     ASSERT_TRUE(server_.app().Registries().SeedPopulation(30, 5, true, seeder).ok());
+    // These tests make the agreements they need: the demo ones of the
+    // seeded services are revoked, so that "no agreement" is the start.
+    audit::Actor dcrc;
+    dcrc.id = "seed";
+    dcrc.organisation = "DCRC";
+    auto agreements = server_.app().Exchange().ForOrganisation("DCRC");
+    ASSERT_TRUE(agreements.ok());
+    for (const auto& a : *agreements) {
+      if (a.status == "approved" && a.consumer != "DCRC") {
+        ASSERT_TRUE(server_.app().Exchange().Decide(a.id, "revoke", "", dcrc).ok());
+      }
+    }
   }
 
   static audit::Actor Designer() {
