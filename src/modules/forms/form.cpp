@@ -360,6 +360,17 @@ bool Shows(const json& item, const json& answers) {
   return !item.contains("show_when") || Holds(item["show_when"], answers);
 }
 
+std::int64_t FeeFor(const json& definition, const json& answers) {
+  const auto fee = definition.find("fee");
+  if (fee == definition.end() || !fee->is_object()) return 0;
+  if (const auto rules = fee->find("rules"); rules != fee->end() && rules->is_array()) {
+    for (const auto& rule : *rules) {
+      if (Holds(rule.value("when", json::object()), answers)) return rule.value("amount_chhertum", std::int64_t{0});
+    }
+  }
+  return fee->value("amount_chhertum", std::int64_t{0});
+}
+
 std::vector<const json*> VisiblePages(const json& definition, const json& answers) {
   const json kept = Prune(definition, answers);
   std::vector<const json*> out;

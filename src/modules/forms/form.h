@@ -5,6 +5,7 @@
 // Pure functions over the definition's JSON, so they are tested alone.
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,6 +61,9 @@ std::string Canonical(const nlohmann::json& value);
 bool Holds(const nlohmann::json& condition, const nlohmann::json& answers);
 /// A page or field shows when it has no show_when, or its condition holds.
 bool Shows(const nlohmann::json& item, const nlohmann::json& answers);
+/// The fee for these answers, in chhertum: the first fee rule whose
+/// condition holds, else the definition's amount (0 when it has no fee).
+std::int64_t FeeFor(const nlohmann::json& definition, const nlohmann::json& answers);
 
 /// The pages that show for these answers, in order.
 std::vector<const nlohmann::json*> VisiblePages(const nlohmann::json& definition, const nlohmann::json& answers);

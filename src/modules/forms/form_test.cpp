@@ -171,5 +171,16 @@ TEST(FormTest, RelativeDatesCountFromBhutansToday) {
   EXPECT_EQ(FormatDay(BhutanToday(evening)), "2026-11-30");
 }
 
+
+TEST(FormTest, TheFeeIsTheFirstRuleThatHoldsElseTheAmount) {
+  const json definition = json::parse(R"({"fee": {"amount_chhertum": 310000, "rules": [
+    {"when": {"field": "activity", "equals": "retail"}, "amount_chhertum": 510000},
+    {"when": {"field": "activity", "in": ["retail", "wholesale"]}, "amount_chhertum": 1010000}]}})");
+  EXPECT_EQ(FeeFor(definition, json{{"activity", "retail"}}), 510000);
+  EXPECT_EQ(FeeFor(definition, json{{"activity", "wholesale"}}), 1010000);
+  EXPECT_EQ(FeeFor(definition, json{{"activity", "services"}}), 310000);
+  EXPECT_EQ(FeeFor(json::object(), json::object()), 0);
+}
+
 }  // namespace
 }  // namespace dzong::forms
