@@ -76,6 +76,7 @@ constexpr ErrorStatus kTable[] = {
     {"forms.page_not_found", 404},
     {"forms.incomplete", 409},
     {"forms.file_not_found", 404},
+    {"forms.idempotency_conflict", 409},
     {"workflow.application_not_found", 404},
     {"workflow.not_allowed", 403},
     {"workflow.someone_else_acted", 409},

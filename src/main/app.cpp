@@ -147,6 +147,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(services::AddCataloguePages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
   DZONG_TRY(services::AddDesignerPages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
   DZONG_TRY(forms::AddPages(p->router, *p->forms, *p->services, *p->registries, *p->organisations, *p->web));
+  DZONG_TRY(forms::AddRoutes(p->router, *p->forms));
   DZONG_TRY(workflow::AddRoutes(p->router, *p->workflow));
   // workflow pages
   audit::ViewPolicy view_policy;

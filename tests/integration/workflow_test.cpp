@@ -491,5 +491,52 @@ TEST_F(WorkflowTest, AFeeKeepsTheApplicationWaitingUntilItIsPaid) {
   EXPECT_EQ(Take(police, reference, "approve", paid["version"]).status, 200);
 }
 
+TEST_F(WorkflowTest, AnApplicationThroughTheApiIsMadeOnceWhateverTheRetries) {
+  const std::string token = Token(kMother, "account.self");
+  const auto apply = [&](const json& body, const std::string& key) {
+    HttpClient client(server_.port());
+    std::vector<std::pair<std::string, std::string>> headers = {{"Authorization", "Bearer " + token},
+                                                                {"Content-Type", "application/json"}};
+    if (!key.empty()) headers.emplace_back("Idempotency-Key", key);
+    return client.Send("POST", "/api/v1/services/security-clearance/applications", body.dump(), headers);
+  };
+  const json good = {{"consent", true}, {"answers", {{"clearance_type", "general"}}}};
+  // Bad input: named by field and rule, and nothing is made.
+  auto r = apply({{"consent", true}, {"answers", {{"clearance_type", "for fun"}}}}, "retry-key-0001");
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(json::parse(r.body)["fields"][0]["field"], "answers.clearance_type");
+  r = apply({{"consent", true}, {"answers", {{"clearance_type", "general"}, {"shoe_size", 42}}}}, "retry-key-0001");
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(json::parse(r.body)["fields"][0]["field"], "answers.shoe_size");
+  EXPECT_EQ(json::parse(r.body)["fields"][0]["rule"], "unknown");
+  r = apply(good, "");
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(json::parse(r.body)["fields"][0]["field"], "Idempotency-Key");
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM applications"), 0);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM form_drafts"), 0);
+  // Made once, however often it is sent.
+  r = apply(good, "retry-key-0001");
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string reference = json::parse(r.body)["reference"];
+  EXPECT_EQ(json::parse(r.body)["channel"], "api");
+  EXPECT_EQ(r.Header("location"), "/api/v1/applications/" + reference);
+  for (int i = 0; i < 3; ++i) {
+    auto again = apply(good, "retry-key-0001");
+    ASSERT_EQ(again.status, 201) << again.body;
+    EXPECT_EQ(json::parse(again.body)["reference"], reference);
+  }
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM applications"), 1);
+  EXPECT_EQ(Notices(kMother, "application.submitted"), 1);
+  // The key with another request is refused.
+  r = apply({{"consent", true}, {"answers", {{"clearance_type", "election"}}}}, "retry-key-0001");
+  ASSERT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(json::parse(r.body)["fields"][0]["rule"], "reused");
+  // The application is on its way like any other.
+  json a = Application(token, reference);
+  EXPECT_EQ(a["state"], "submitted");
+  EXPECT_EQ(a["answers"]["clearance_type"], "general");
+  EXPECT_FALSE(a["answers"]["given_name"].get<std::string>().empty()) << "filled in from the register";
+}
+
 }  // namespace
 }  // namespace dzong::testing

@@ -360,6 +360,49 @@ bool Shows(const json& item, const json& answers) {
   return !item.contains("show_when") || Holds(item["show_when"], answers);
 }
 
+Inputs InputsFrom(const json& page, const json& answers) {
+  Inputs inputs;
+  const auto put = [&](const json& field, const std::string& name, const json& value) {
+    const std::string type = field.value("type", "text");
+    if (type == "date" && value.is_string()) {
+      const std::string text = value.get<std::string>();
+      if (const auto day = ParseDate(text)) {
+        const std::chrono::year_month_day ymd(*day);
+        inputs[name + "-year"] = std::to_string(static_cast<int>(ymd.year()));
+        inputs[name + "-month"] = std::to_string(static_cast<unsigned>(ymd.month()));
+        inputs[name + "-day"] = std::to_string(static_cast<unsigned>(ymd.day()));
+      } else {
+        inputs[name + "-day"] = text;  // read back as no date, and said so
+      }
+    } else if (type == "address" && value.is_object()) {
+      for (const char* part : {"dzongkhag", "gewog", "village"}) {
+        const auto it = value.find(part);
+        inputs[name + "-" + part] = it != value.end() && it->is_string() ? it->get<std::string>() : "";
+      }
+    } else if (type != "file") {
+      inputs[name] = Canonical(value);
+    }
+  };
+  for (const auto& field : page["fields"]) {
+    const std::string id = field.value("id", "");
+    if (!answers.is_object() || !answers.contains(id)) continue;
+    const json& value = answers[id];
+    if (field.value("type", "") == "group" && value.is_array()) {
+      inputs[id + "-count"] = std::to_string(value.size());
+      for (std::size_t i = 0; i < value.size(); ++i) {
+        if (!value[i].is_object()) continue;
+        for (const auto& sub : field["fields"]) {
+          const std::string sub_id = sub.value("id", "");
+          if (value[i].contains(sub_id)) put(sub, fmt::format("{}-{}-{}", id, i, sub_id), value[i][sub_id]);
+        }
+      }
+    } else {
+      put(field, id, value);
+    }
+  }
+  return inputs;
+}
+
 std::int64_t FeeFor(const json& definition, const json& answers) {
   const auto fee = definition.find("fee");
   if (fee == definition.end() || !fee->is_object()) return 0;

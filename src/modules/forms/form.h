@@ -100,6 +100,11 @@ PageInput ReadPage(const nlohmann::json& definition, const nlohmann::json& page,
                    const nlohmann::json& prefilled, const std::map<std::string, std::string, std::less<>>& inputs,
                    const std::map<std::string, FileInput>& files, std::chrono::sys_days today);
 
+/// The inputs a page's form shows for saved answers (the reverse of
+/// ReadPage): a date as its day, month and year, an address as its parts,
+/// a group's items numbered. File fields have none.
+std::map<std::string, std::string, std::less<>> InputsFrom(const nlohmann::json& page, const nlohmann::json& answers);
+
 /// The document a file field names, or null.
 const nlohmann::json* DocumentOf(const nlohmann::json& definition, const nlohmann::json& field);
 

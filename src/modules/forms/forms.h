@@ -50,6 +50,7 @@ inline constexpr char kDraftExpired[] = "forms.draft_expired";
 inline constexpr char kPageNotFound[] = "forms.page_not_found";
 inline constexpr char kIncomplete[] = "forms.incomplete";
 inline constexpr char kFileNotFound[] = "forms.file_not_found";
+inline constexpr char kIdempotencyConflict[] = "forms.idempotency_conflict";
 }  // namespace errc
 
 /// Where a pre-filled answer came from.
@@ -144,6 +145,16 @@ class FormService {
   /// already submitted gives its application. Errors: forms.draft_not_found,
   /// forms.draft_expired, forms.incomplete (a page still to answer).
   Result<Application> Submit(std::int64_t id, const std::string& applicant, const audit::Actor& actor);
+  /// Applies in one call (the API channel): starts a draft on the current
+  /// version, checks and saves each page that shows with `answers` (field
+  /// id → answer, as the form stores them), and submits. The same
+  /// `idempotency_key` and request again give the application the first
+  /// made; the key with another request is refused. Bad answers are named
+  /// as answers.<field> with their rule, and the draft is removed. Files
+  /// cannot be sent this way. Errors: request.invalid, services.not_found.
+  Result<Application> SubmitAnswers(const std::string& code, const std::string& applicant, bool consent,
+                                    const nlohmann::json& answers, const std::string& idempotency_key,
+                                    const audit::Actor& actor);
   /// The application made from a draft. Errors: forms.draft_not_found.
   Result<Application> SubmittedFrom(std::int64_t draft_id, const std::string& applicant);
   /// A file the applicant uploaded, with its bytes. Errors: forms.file_not_found.
@@ -164,6 +175,18 @@ class FormService {
   Status Prefill(Draft& draft, const services::Version& version, std::vector<audit::Event>& reads,
                  const audit::Actor& actor);
   Status StoreBytes(const std::string& sha256, const std::string& bytes);
+  struct Channel {
+    std::string name = "web";
+    std::string idempotency_key;
+    std::string request_hash;
+  };
+  Result<Application> SubmitVia(std::int64_t id, const std::string& applicant, const audit::Actor& actor,
+                                const Channel& channel);
+  /// The application an earlier request with this key made; an error when
+  /// the key came with another request.
+  Result<std::optional<Application>> Replayed(const std::string& applicant, const std::string& key,
+                                              const std::string& hash);
+  Status Discard(std::int64_t id, const std::string& applicant);
 
   db::Database& db_;
   const Clock& clock_;
@@ -180,6 +203,9 @@ class FormService {
 Status AddPages(http::Router& router, FormService& forms, services::ServiceCatalogue& catalogue,
                 registries::RegistryService& registries, organisations::OrganisationService& organisations,
                 web::Web& web);
+
+/// POST /api/v1/services/{code}/applications: a citizen applies in one call.
+Status AddRoutes(http::Router& router, FormService& forms);
 
 std::span<const EmbeddedFile> Migrations();
 

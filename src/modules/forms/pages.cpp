@@ -400,43 +400,6 @@ class Pages {
     }
   }
 
-  /// The inputs a page shows for the answers saved.
-  static Inputs InputsFrom(const json& page, const json& answers) {
-    Inputs inputs;
-    const auto put = [&](const json& field, const std::string& name, const json& value) {
-      const std::string type = field.value("type", "text");
-      if (type == "date" && value.is_string()) {
-        const std::string text = value.get<std::string>();
-        if (text.size() == 10) {
-          inputs[name + "-year"] = text.substr(0, 4);
-          inputs[name + "-month"] = std::to_string(std::stoi(text.substr(5, 2)));
-          inputs[name + "-day"] = std::to_string(std::stoi(text.substr(8, 2)));
-        }
-      } else if (type == "address" && value.is_object()) {
-        for (const char* part : {"dzongkhag", "gewog", "village"}) inputs[name + "-" + part] = value.value(part, "");
-      } else if (type != "file") {
-        inputs[name] = Canonical(value);
-      }
-    };
-    for (const auto& field : page["fields"]) {
-      const std::string id = field.value("id", "");
-      if (!answers.contains(id)) continue;
-      const json& value = answers[id];
-      if (field.value("type", "") == "group" && value.is_array()) {
-        inputs[id + "-count"] = std::to_string(value.size());
-        for (std::size_t i = 0; i < value.size(); ++i) {
-          for (const auto& sub : field["fields"]) {
-            const std::string sub_id = sub.value("id", "");
-            if (value[i].contains(sub_id)) put(sub, fmt::format("{}-{}-{}", id, i, sub_id), value[i][sub_id]);
-          }
-        }
-      } else {
-        put(field, id, value);
-      }
-    }
-    return inputs;
-  }
-
   FormService& forms_;
   services::ServiceCatalogue& catalogue_;
   registries::RegistryService& registries_;

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 #include <cstring>
 #include <filesystem>
 
@@ -463,6 +465,11 @@ Result<Application> FormService::SubmittedFrom(std::int64_t draft_id, const std:
 }
 
 Result<Application> FormService::Submit(std::int64_t id, const std::string& applicant, const audit::Actor& actor) {
+  return SubmitVia(id, applicant, actor, Channel{});
+}
+
+Result<Application> FormService::SubmitVia(std::int64_t id, const std::string& applicant, const audit::Actor& actor,
+                                           const Channel& channel) {
   auto draft = Get(id, applicant);
   if (!draft.ok()) {
     // Sent twice: the first made the application and removed the draft.
@@ -480,7 +487,7 @@ Result<Application> FormService::Submit(std::int64_t id, const std::string& appl
   a.version = draft->version;
   a.owner = version.definition.value("owner", "");
   a.applicant = applicant;
-  a.channel = "web";
+  a.channel = channel.name;
   a.answers = Prune(version.definition, Merged(*draft));
   a.state = version.definition["workflow"].value("initial", "");
   a.draft_id = id;
@@ -520,6 +527,15 @@ Result<Application> FormService::Submit(std::int64_t id, const std::string& appl
     submitted.purpose = Purpose(a.service);
     DZONG_TRY(audit::AppendWithCall(c, submitted, actor, 303, clock_));
     if (on_submit_) DZONG_TRY(on_submit_(c, a, version.definition, actor));
+    if (!channel.idempotency_key.empty()) {
+      const db::Value request[] = {applicant, channel.idempotency_key, channel.request_hash, a.id, a.submitted_at};
+      DZONG_ASSIGN_OR_RETURN(std::int64_t kept,
+                             c.Execute("INSERT INTO application_requests (applicant, idempotency_key, request_hash, "
+                                       "application_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                       request));
+      // Another request with the key got there first: this one makes nothing.
+      if (kept == 0) return Error(errc::kIdempotencyConflict, "an application was already made with this key");
+    }
     return a;
   });
 }
@@ -550,6 +566,93 @@ Result<std::pair<StoredFile, std::string>> FormService::ReadFile(const std::stri
   // Content-addressed: bytes that do not hash to their name are not served.
   if (Sha256Hex(bytes) != sha256) return Error(dzong::errc::kInternal, "a stored file does not match its hash");
   return std::make_pair(std::move(f), std::move(bytes));
+}
+
+Result<std::optional<Application>> FormService::Replayed(const std::string& applicant, const std::string& key,
+                                                         const std::string& hash) {
+  return db_.ReadValue<std::optional<Application>>([&](db::Connection& c) -> Result<std::optional<Application>> {
+    const db::Value k[] = {applicant, key};
+    DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query("SELECT request_hash, application_id FROM application_requests "
+                                                  "WHERE applicant = ? AND idempotency_key = ?",
+                                                  k));
+    if (rows.empty()) return std::optional<Application>();
+    if (rows[0].Text(0) != hash) {
+      return Invalid({{"Idempotency-Key", "reused",
+                       "This Idempotency-Key was used for another request: use a new key for a new application"}});
+    }
+    const db::Value id[] = {rows[0].Int(1)};
+    DZONG_ASSIGN_OR_RETURN(db::Rows made, c.Query(std::string("SELECT ") + kApplicationColumns +
+                                                      " FROM applications WHERE id = ?",
+                                                  id));
+    if (made.empty()) return Error(dzong::errc::kInternal, "an idempotency key names no application");
+    return std::optional<Application>(ApplicationFromRow(made[0]));
+  });
+}
+
+Status FormService::Discard(std::int64_t id, const std::string& applicant) {
+  return db_.Write([&](db::Connection& c) -> Status {
+    const db::Value key[] = {id, applicant};
+    DZONG_TRY(c.Execute("DELETE FROM form_drafts WHERE id = ? AND applicant = ?", key));
+    return {};
+  });
+}
+
+Result<Application> FormService::SubmitAnswers(const std::string& code, const std::string& applicant, bool consent,
+                                               const json& answers, const std::string& key, const audit::Actor& actor) {
+  const bool key_ok = key.size() >= 8 && key.size() <= 128 && std::all_of(key.begin(), key.end(), [](char ch) {
+                        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+                      });
+  if (!key_ok) {
+    return Invalid({{"Idempotency-Key", "pattern",
+                     "Send an Idempotency-Key header of 8 to 128 letters, digits, '-', '_' or '.', new for each "
+                     "application and the same when you retry it"}});
+  }
+  if (!answers.is_object()) return Invalid({{"answers", "type", "answers is an object of field id to answer"}});
+  const std::string hash = Sha256Hex(code + "\n" + (consent ? "1" : "0") + "\n" + answers.dump());
+  DZONG_ASSIGN_OR_RETURN(auto earlier, Replayed(applicant, key, hash));
+  if (earlier) return *earlier;
+
+  DZONG_ASSIGN_OR_RETURN(Draft draft, Start(code, applicant, consent, actor));
+  DZONG_ASSIGN_OR_RETURN(services::Version version, VersionOf(draft));
+  const json& definition = version.definition;
+  const auto today = BhutanToday(clock_.Now());
+  std::vector<FieldError> problems;
+  std::set<std::string> asked;
+  for (const auto& page : definition["form"]["pages"]) {
+    json before = draft.answers;
+    for (const auto& [id, source] : draft.prefilled.items()) before[id] = source.at("value");
+    for (const auto& field : page["fields"]) asked.insert(field.value("id", ""));
+    if (!Shows(page, before)) continue;
+    PageInput read = ReadPage(definition, page, before, draft.prefilled, InputsFrom(page, answers), {}, today);
+    for (const Problem& p : read.problems) {
+      std::string values;
+      for (const auto& [name, value] : p.values) values += fmt::format("{}{} {}", values.empty() ? " (" : ", ", name, value);
+      problems.push_back({"answers." + p.id, p.rule,
+                          fmt::format("{}: the answer breaks the rule '{}'{}", services::TextIn(p.label, "en"), p.rule,
+                                      values.empty() ? "" : values + ")")});
+    }
+    if (!problems.empty()) continue;
+    auto saved = SavePage(draft.id, applicant, page.value("id", ""), read.answers, {}, {}, actor);
+    if (!saved.ok()) {
+      (void)Discard(draft.id, applicant);
+      return std::move(saved).error();
+    }
+    draft = std::move(*saved);
+  }
+  for (const auto& [id, value] : answers.items()) {
+    if (!asked.contains(id)) problems.push_back({"answers." + id, "unknown", fmt::format("{} has no field {}", code, id)});
+  }
+  if (!problems.empty()) {
+    (void)Discard(draft.id, applicant);
+    return Invalid(std::move(problems));
+  }
+  auto made = SubmitVia(draft.id, applicant, actor, Channel{"api", key, hash});
+  if (!made.ok() && made.error().code == errc::kIdempotencyConflict) {
+    (void)Discard(draft.id, applicant);
+    DZONG_ASSIGN_OR_RETURN(auto winner, Replayed(applicant, key, hash));
+    if (winner) return *winner;
+  }
+  return made;
 }
 
 }  // namespace dzong::forms
