@@ -35,6 +35,7 @@ bench: build
 	-DZONG_BIN=$(DZONG) bench/org_lookup.sh
 	-DZONG_BIN=$(DZONG) bench/catalogue.sh
 	-DZONG_BIN=$(DZONG) AUDIT_BENCH_BIN=$(RELEASE)/bench/dzong_audit_bench bench/audited_writes.sh
+	-DZONG_BIN=$(DZONG) AUDIT_BENCH_BIN=$(RELEASE)/bench/dzong_audit_bench bench/submissions.sh
 	-DZONG_BIN=$(DZONG) SETUP_BIN=$(RELEASE)/bench/dzong_exchange_setup bench/exchange.sh
 	$(RELEASE)/bench/dzong_audit_bench
 	$(RELEASE)/bench/dzong_import_bench 1000000

@@ -23,11 +23,13 @@
 #include "modules/audit/audit.h"
 #include "modules/exchange/client.h"
 #include "modules/exchange/exchange.h"
+#include "modules/identity/identity.h"
 #include "modules/keys/keys.h"
 #include "modules/registries/registries.h"
 #include <nlohmann/json.hpp>
 
 #include "modules/services/services.h"
+#include "modules/workflow/workflow.h"
 
 namespace {
 
@@ -296,6 +298,44 @@ int ServicesExportCommand(dzong::App& app, const std::string& code, std::int64_t
   return 0;
 }
 
+/// Issues an API token for an account, as the account itself would from
+/// its page: for an operator setting up a system or an app.
+int TokensIssueCommand(dzong::App& app, const std::string& username, const std::string& scopes, int hours,
+                       const std::string& name) {
+  auto id = app.Database().ReadValue<std::int64_t>([&](dzong::db::Connection& c) -> dzong::Result<std::int64_t> {
+    const dzong::db::Value key[] = {username};
+    DZONG_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT id FROM accounts WHERE username = ? AND status = 'active'", key));
+    if (rows.empty()) return dzong::Error("identity.account_not_found", "there is no active account " + username);
+    return rows[0].Int(0);
+  });
+  auto token = id.ok() ? app.Identity().CreateToken(*id, name, scopes, std::chrono::hours(hours))
+                       : dzong::Result<std::string>(id.error());
+  if (!token.ok()) {
+    std::fprintf(stderr, "dzong: tokens issue: %s\n", token.error().message.c_str());
+    for (const auto& f : token.error().fields) std::fprintf(stderr, "  %s [%s]: %s\n", f.field.c_str(), f.rule.c_str(), f.message.c_str());
+    return kExitFailure;
+  }
+  std::printf("%s\n", token->c_str());
+  return 0;
+}
+
+int EscalateCommand(dzong::App& app) {
+  if (auto loaded = app.LoadWorkingCalendar(); !loaded.ok()) {
+    std::fprintf(stderr, "dzong: workflow escalate: %s\n", loaded.error().message.c_str());
+    return kExitFailure;
+  }
+  dzong::audit::Actor actor;
+  actor.id = "workflow";
+  actor.role = "system";
+  auto changed = app.Workflow().Escalate(actor);
+  if (!changed.ok()) {
+    std::fprintf(stderr, "dzong: workflow escalate: %s\n", changed.error().message.c_str());
+    return kExitFailure;
+  }
+  std::printf("%d applications escalated\n", *changed);
+  return 0;
+}
+
 int KeysCommand(dzong::App& app, const std::string& action, const std::string& kid) {
   dzong::audit::Actor actor;
   actor.id = "platform-operator";
@@ -462,6 +502,20 @@ int main(int argc, char** argv) {
   get->add_option("--keys", get_options.keys_file,
                   "check the answer against this saved copy of /.well-known/dzong-keys.json (default: fetch it)");
   auto* verify_log = exchange_cmd->add_subcommand("verify-log", "recompute the message log's hash chain");
+  auto* tokens_cmd = cli.add_subcommand("tokens", "API tokens of accounts");
+  tokens_cmd->require_subcommand(1);
+  auto* tokens_issue = tokens_cmd->add_subcommand("issue", "issue an API token for an account; prints it once");
+  std::string token_user;
+  std::string token_scopes = "account.self";
+  std::string token_name = "issued by the operator";
+  int token_hours = 24;
+  tokens_issue->add_option("username", token_user, "the account's username (a citizen's CID)")->required();
+  tokens_issue->add_option("--scopes", token_scopes, "permissions the token carries, space-separated; the account must hold them");
+  tokens_issue->add_option("--hours", token_hours, "how long it is valid")->check(CLI::Range(1, 24 * 365));
+  tokens_issue->add_option("--name", token_name, "what the token is for");
+  auto* workflow_cmd = cli.add_subcommand("workflow", "applications and their workflow");
+  workflow_cmd->require_subcommand(1);
+  auto* escalate = workflow_cmd->add_subcommand("escalate", "mark applications due soon or overdue and tell their officers (the server does it every few minutes)");
   auto* services_cmd = cli.add_subcommand("services", "service definitions as JSON (docs/schemas/service-definition.schema.json)");
   services_cmd->require_subcommand(1);
   auto* services_import = services_cmd->add_subcommand("import", "save definitions as drafts of their services");
@@ -571,6 +625,10 @@ int main(int argc, char** argv) {
     rc = migrated.ok() ? ServicesImportCommand(**app, services_files, services_publish) : kExitFailure;
   } else if (*services_export) {
     rc = ServicesExportCommand(**app, services_code, services_version, services_output);
+  } else if (*tokens_issue) {
+    rc = TokensIssueCommand(**app, token_user, token_scopes, token_hours, token_name);
+  } else if (*escalate) {
+    rc = EscalateCommand(**app);
   } else if (*keys_list || *keys_rotate || *keys_retire) {
     rc = KeysCommand(**app, *keys_rotate ? "rotate" : *keys_retire ? "retire" : "list", retire_kid);
   } else if (*serve) {
