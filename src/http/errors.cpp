@@ -86,6 +86,8 @@ constexpr ErrorStatus kTable[] = {
     {"workflow.request_open", 409},
     {"workflow.already_approved", 409},
     {"workflow.bad_assignee", 422},
+    {"workflow.task_not_found", 404},
+    {"workflow.task_closed", 409},
     {"request.malformed_multipart", 400},
     {"schema.invalid", 500},
 };

@@ -287,6 +287,34 @@ TEST_F(WorkflowTest, ABirthIsRegisteredWhenTheFatherConfirmsAndDcrcApproves) {
             2);
   // Closed: nothing more can be done.
   EXPECT_EQ(Take(officer, reference, "reject", after["version"], "late").status, 409);
+
+  // The population register's steward finds the update to make, and closes it.
+  Browser steward(server_.port());
+  steward.Get("/sign-in");
+  ASSERT_EQ(steward.Post("/sign-in", {{"username", "dechen.wangmo"}, {"password", "Registry-Steward-2026"}}).Header("location"),
+            "/account/totp");
+  const std::string secret = Browser::Between(steward.Get("/account/totp").body, "id=\"totp-secret\">", "<");
+  const auto step = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count() / 30;
+  ASSERT_EQ(steward.Post("/account/totp", {{"secret", secret}, {"code", identity::TotpCode(*Base32Decode(secret), step)}})
+                .status,
+            303);
+  auto list = steward.Get("/steward/tasks");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_NE(list.body.find(reference), std::string::npos);
+  const std::string task = Text("SELECT CAST(id AS TEXT) FROM workflow_tasks WHERE kind = 'update_registry'");
+  auto page = steward.Get("/steward/tasks/" + task);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("JDWNR Hospital"), std::string::npos);
+  auto declined = steward.Post("/steward/tasks/" + task, {{"outcome", "declined"}, {"note", " "}});
+  EXPECT_EQ(declined.status, 422);
+  EXPECT_NE(declined.body.find("href=\"#note\""), std::string::npos);
+  EXPECT_EQ(Text("SELECT status FROM workflow_tasks WHERE id = " + task), "open");
+  auto done = steward.Post("/steward/tasks/" + task, {{"outcome", "done"}, {"note", "Pema added to household"}});
+  EXPECT_EQ(done.status, 303) << done.body;
+  EXPECT_EQ(Text("SELECT status FROM workflow_tasks WHERE id = " + task), "done");
+  EXPECT_EQ(Application(mother_token, reference)["history"].back()["detail"]["outcome"], "done");
+  EXPECT_EQ(steward.Post("/steward/tasks/" + task, {{"outcome", "done"}, {"note", "again"}}).status, 409);
 }
 
 TEST_F(WorkflowTest, APoliceOfficerClearsASecurityClearanceAndOtherAgenciesSeeNothing) {

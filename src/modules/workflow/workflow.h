@@ -62,6 +62,8 @@ inline constexpr char kNoOpenRequest[] = "workflow.no_open_request";         // 
 inline constexpr char kRequestOpen[] = "workflow.request_open";              // 409
 inline constexpr char kAlreadyApproved[] = "workflow.already_approved";      // 409
 inline constexpr char kBadAssignee[] = "workflow.bad_assignee";              // 422
+inline constexpr char kTaskNotFound[] = "workflow.task_not_found";           // 404
+inline constexpr char kTaskClosed[] = "workflow.task_closed";                // 409
 }  // namespace errc
 
 /// Working days: every day but the weekend days and the public holidays.
@@ -178,6 +180,26 @@ struct QueuePage {
   std::int64_t pages = 1;
 };
 
+/// Work an action left for others: a register update for the custodian's
+/// stewards, a certificate to issue.
+struct Task {
+  std::int64_t id = 0;
+  std::int64_t application_id = 0;
+  std::string reference;
+  std::string service;
+  std::int64_t service_version = 0;
+  std::string applicant;
+  nlohmann::json answers;
+  std::string kind;  ///< update_registry, issue_certificate
+  std::optional<std::string> registry;
+  std::string organisation;
+  std::string status;  ///< open, done, declined
+  std::string created_at;
+  std::optional<std::string> done_by;
+  std::optional<std::string> done_at;
+  std::optional<std::string> note;
+};
+
 /// What a transition needs: the version the actor saw, and a comment.
 struct Decision {
   std::string transition;
@@ -236,6 +258,17 @@ class WorkflowService {
   /// each, telling the officers of the owner. Returns how many changed.
   Result<int> Escalate(const audit::Actor& actor);
 
+  /// Open tasks of a kind for an organisation, oldest first.
+  Result<std::vector<Task>> OpenTasks(const std::string& organisation, const std::string& kind);
+  /// A task of the organisation. Errors: workflow.task_not_found.
+  Result<Task> GetTask(std::int64_t id, const std::string& organisation);
+  /// A steward of the custodian marks a register update done (the record
+  /// was changed) or declines it with a reason; recorded on the
+  /// application. Errors: workflow.task_not_found, workflow.task_closed,
+  /// request.invalid (outcome, note).
+  Result<Task> CloseTask(std::int64_t id, const std::string& outcome, const std::string& note, const Who& who,
+                         const audit::Actor& actor);
+
   Sla SlaOf(const Case& c) const;
   const Calendar& calendar() const { return calendar_; }
   /// Replaces the working calendar (at start-up, once the holidays are read).
@@ -273,6 +306,8 @@ Result<int> SeedHolidays(db::Database& db);
 /// JSON API: GET /api/v1/applications, GET /api/v1/applications/{reference},
 /// POST /api/v1/applications/{reference}/actions.
 Status AddRoutes(http::Router& router, WorkflowService& workflow);
+/// The stewards' register updates asked by applications: /steward/tasks….
+Status AddTaskPages(http::Router& router, WorkflowService& workflow, web::Web& web);
 /// Pages: /my/applications…, /work… (the officer's queue).
 Status AddPages(http::Router& router, WorkflowService& workflow, forms::FormService& forms,
                 registries::RegistryService& registries, web::Web& web);
