@@ -221,7 +221,7 @@ Sla WorkflowService::SlaOf(const Case& k) const {
   return Sla::kOnTime;
 }
 
-Result<json> WorkflowService::DefinitionOf(const Case& k) {
+Result<json> WorkflowService::DefinitionOf(const Case& k) const {
   DZONG_ASSIGN_OR_RETURN(services::Version v, catalogue_.GetVersion(k.service, k.service_version));
   return v.definition;
 }
@@ -229,7 +229,7 @@ Result<json> WorkflowService::DefinitionOf(const Case& k) {
 bool WorkflowService::MaySee(const Case& k, const Who& who) const {
   if (who.kind == "citizen") {
     if (who.username == k.applicant) return true;
-    auto definition = const_cast<WorkflowService*>(this)->DefinitionOf(k);
+    auto definition = DefinitionOf(k);
     if (!definition.ok()) return false;
     for (const auto& t : (*definition)["workflow"]["transitions"]) {
       const std::string field = t["by"].value("citizen_field", "");

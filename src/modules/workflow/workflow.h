@@ -230,7 +230,7 @@ class WorkflowService {
   /// The transitions `who` may take now.
   Result<std::vector<Available>> AvailableTo(const Case& c, const Who& who);
   /// The definition of the version the application was made on.
-  Result<nlohmann::json> DefinitionOf(const Case& c);
+  Result<nlohmann::json> DefinitionOf(const Case& c) const;
 
   /// Takes (or, with parallel approvals, approves) a transition. Errors:
   /// workflow.application_not_found, workflow.not_allowed,
