@@ -110,6 +110,8 @@ export async function startServer({ readyTimeoutMs = 20_000 } = {}) {
       baseURL,
       dataDir,
       operatorToken,
+      /** Runs the dzong command on this server's database (as an operator on its host would). */
+      cli: async (...args) => (await run(bin, args, env)).stdout,
       output: () => log,
       async stop() {
         if (!exited) {
