@@ -7,6 +7,7 @@
 // Every edit reads the latest version's definition, changes one part and
 // saves it with ServiceCatalogue::SaveDraft, whose rules decide.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -81,6 +82,10 @@ void SetFlag(nlohmann::json& object, const char* key, bool on);
 std::optional<std::int64_t> WholeNumber(const std::string& text);
 /// A definition id: a lower-case letter, then lower-case letters, digits and _.
 bool IsId(const std::string& text);
+/// Applies a list's arrange button to its item `i`: "up" and "down" swap it
+/// with its neighbour, "remove" erases it. False (and nothing changed) when
+/// `array` is no array, `i` is past its end, or the action cannot apply.
+bool MoveOrRemove(nlohmann::json& array, std::size_t i, const std::string& action);
 
 /// An amount in Nu. ("150", "12.50") in chhertum; nothing for more than
 /// two decimals or anything but digits.

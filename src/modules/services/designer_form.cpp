@@ -54,20 +54,6 @@ std::string AddressText(const std::vector<std::size_t>& path) {
   return out;
 }
 
-bool MoveOrRemove(json& array, std::size_t i, const std::string& action) {
-  if (!array.is_array() || i >= array.size()) return false;
-  if (action == "up" && i > 0) {
-    std::swap(array[i], array[i - 1]);
-  } else if (action == "down" && i + 1 < array.size()) {
-    std::swap(array[i], array[i + 1]);
-  } else if (action == "remove") {
-    array.erase(array.begin() + static_cast<std::ptrdiff_t>(i));
-  } else {
-    return false;
-  }
-  return true;
-}
-
 bool IsDateBound(const std::string& text) {
   static const std::regex kBound("^(today([+-][0-9]{1,4}[dmy])?|[0-9]{4}-[0-9]{2}-[0-9]{2})$");
   return std::regex_match(text, kBound);
