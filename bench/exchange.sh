@@ -85,7 +85,7 @@ curl -fsS -o "$TMP/www/answer.json" -H "X-Purpose: PATIENT-ID" -H "Signature-Inp
 size=$(wc -c <"$TMP/www/answer.json")
 log "an answer is $size bytes (signed, with the agreed fields)"
 ORG_PATH=/exchange/v1/answer
-write_nginx_conf "$nginx_port" "$TMP/www/answer.json" "$TMP/nginx.conf"
+write_nginx_conf "$nginx_port" "$TMP/nginx.conf" application/json "$ORG_PATH=$TMP/www/answer.json"
 nginx_args=(-e "$TMP/nginx-error.log" -p "$TMP/" -c "$TMP/nginx.conf")
 "$NGINX_BIN" "${nginx_args[@]}" >>"$TMP/nginx.out" 2>&1 &
 NGINX_PID=$!

@@ -7,6 +7,7 @@
 // Every edit reads the latest version's definition, changes one part and
 // saves it with ServiceCatalogue::SaveDraft, whose rules decide.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -81,6 +82,10 @@ void SetFlag(nlohmann::json& object, const char* key, bool on);
 std::optional<std::int64_t> WholeNumber(const std::string& text);
 /// A definition id: a lower-case letter, then lower-case letters, digits and _.
 bool IsId(const std::string& text);
+/// Applies a list's arrange button to its item `i`: "up" and "down" swap it
+/// with its neighbour, "remove" erases it. False (and nothing changed) when
+/// `array` is no array, `i` is past its end, or the action cannot apply.
+bool MoveOrRemove(nlohmann::json& array, std::size_t i, const std::string& action);
 
 /// An amount in Nu. ("150", "12.50") in chhertum; nothing for more than
 /// two decimals or anything but digits.
@@ -97,6 +102,23 @@ struct FieldAddress {
   bool is_new = false;
 };
 std::optional<FieldAddress> ParseFieldAddress(const std::string& text);
+
+/// What saving or arranging a field starts from: the form sent, the latest
+/// version, the definition to change (a copy of the latest one), and the
+/// list in it that holds the field (or takes a new one).
+struct FieldTarget {
+  web::Form form;
+  Version latest;
+  nlohmann::json definition;
+  std::size_t page = 0;
+  FieldAddress address;
+  std::string path;                  ///< the list's path under the page: "fields[2]." in a group, else ""
+  nlohmann::json* fields = nullptr;  ///< into `definition`
+
+  FieldTarget() = default;
+  FieldTarget(const FieldTarget&) = delete;  // `fields` would point into the other's definition
+  FieldTarget& operator=(const FieldTarget&) = delete;
+};
 
 class DesignerPages {
  public:
@@ -130,6 +152,12 @@ class DesignerPages {
                            const std::string& field);
   http::Response ArrangeField(const http::Request& r, const std::string& code, const std::string& page,
                               const std::string& field);
+  /// Reads the form and finds, in the latest definition, the list holding
+  /// the field `page`/`field` address ("new" last only when `may_be_new`).
+  /// Fills `target` and gives nothing; else the page to answer with (the
+  /// form's error, the catalogue's failure, or 404).
+  std::optional<http::Response> FindField(const http::Request& r, const std::string& code, const std::string& page,
+                                          const std::string& field, bool may_be_new, FieldTarget& target);
 
   // designer_flow.cpp: one editor per list of the definition, by `part`:
   // documents, fee-rules, states, transitions, justifications.

@@ -56,6 +56,20 @@ std::optional<std::int64_t> WholeNumber(const std::string& text) {
   return n;
 }
 
+bool MoveOrRemove(json& array, std::size_t i, const std::string& action) {
+  if (!array.is_array() || i >= array.size()) return false;
+  if (action == "up" && i > 0) {
+    std::swap(array[i], array[i - 1]);
+  } else if (action == "down" && i + 1 < array.size()) {
+    std::swap(array[i], array[i + 1]);
+  } else if (action == "remove") {
+    array.erase(array.begin() + static_cast<std::ptrdiff_t>(i));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 bool IsId(const std::string& text) {
   if (text.empty() || text.size() > 64 || text[0] < 'a' || text[0] > 'z') return false;
   return std::all_of(text.begin(), text.end(),

@@ -57,20 +57,6 @@ void DropIfEmpty(json& d, const std::string& part) {
   }
 }
 
-bool MoveOrRemove(json& array, std::size_t i, const std::string& action) {
-  if (!array.is_array() || i >= array.size()) return false;
-  if (action == "up" && i > 0) {
-    std::swap(array[i], array[i - 1]);
-  } else if (action == "down" && i + 1 < array.size()) {
-    std::swap(array[i], array[i + 1]);
-  } else if (action == "remove") {
-    array.erase(array.begin() + static_cast<std::ptrdiff_t>(i));
-  } else {
-    return false;
-  }
-  return true;
-}
-
 bool Known(const std::string& part) {
   return part == "documents" || part == "fee-rules" || part == "states" || part == "transitions" ||
          part == "justifications";

@@ -54,20 +54,6 @@ std::string AddressText(const std::vector<std::size_t>& path) {
   return out;
 }
 
-bool MoveOrRemove(json& array, std::size_t i, const std::string& action) {
-  if (!array.is_array() || i >= array.size()) return false;
-  if (action == "up" && i > 0) {
-    std::swap(array[i], array[i - 1]);
-  } else if (action == "down" && i + 1 < array.size()) {
-    std::swap(array[i], array[i + 1]);
-  } else if (action == "remove") {
-    array.erase(array.begin() + static_cast<std::ptrdiff_t>(i));
-  } else {
-    return false;
-  }
-  return true;
-}
-
 bool IsDateBound(const std::string& text) {
   static const std::regex kBound("^(today([+-][0-9]{1,4}[dmy])?|[0-9]{4}-[0-9]{2}-[0-9]{2})$");
   return std::regex_match(text, kBound);
@@ -544,64 +530,69 @@ std::vector<FieldError> DesignerPages::ApplyField(const Request& r, const json& 
   return problems;
 }
 
-Response DesignerPages::SaveField(const Request& r, const std::string& code, const std::string& page_param,
-                                  const std::string& field_param) {
+std::optional<Response> DesignerPages::FindField(const Request& r, const std::string& code,
+                                                 const std::string& page_param, const std::string& field_param,
+                                                 bool may_be_new, FieldTarget& target) {
   auto form = web_.ReadForm(r);
   if (!form.ok()) return FormError(r, form.error());
   auto latest = Latest(r, code);
   if (!latest.ok()) return Failure(r, latest.error());
-  json d = latest->definition;
-  json& pages = Pages(d);
+  target.form = std::move(*form);
+  target.latest = std::move(*latest);
+  target.definition = target.latest.definition;
+  json& pages = Pages(target.definition);
   const auto p = WholeNumber(page_param);
   const auto address = ParseFieldAddress(field_param);
-  std::string path;
-  json* fields = nullptr;
-  if (p && *p < static_cast<std::int64_t>(pages.size()) && address) fields = FieldArray(pages[*p], *address, path);
-  if (fields == nullptr) return web_.ErrorPage(r, Error(errc::kNotFound, "no such field"), 404);
-  json field = address->is_new ? json::object() : (*fields)[address->path.back()];
-  const json values = FormValues(*form);
-  EditPage edit = FieldPage(r, *latest, page_param, field_param, *address,
-                            address->is_new ? nullptr : &(*fields)[address->path.back()], values);
-  auto problems = ApplyField(r, d, values, edit, field);
+  if (!p || *p >= static_cast<std::int64_t>(pages.size()) || !address || (address->is_new && !may_be_new)) {
+    return web_.ErrorPage(r, Error(errc::kNotFound, "no such field"), 404);
+  }
+  target.page = static_cast<std::size_t>(*p);
+  target.address = *address;
+  target.fields = FieldArray(pages[target.page], target.address, target.path);
+  if (target.fields == nullptr) return web_.ErrorPage(r, Error(errc::kNotFound, "no such field"), 404);
+  return std::nullopt;
+}
+
+Response DesignerPages::SaveField(const Request& r, const std::string& code, const std::string& page_param,
+                                  const std::string& field_param) {
+  FieldTarget t;
+  if (auto failure = FindField(r, code, page_param, field_param, true, t)) return std::move(*failure);
+  json* fields = t.fields;
+  const FieldAddress& address = t.address;
+  json field = address.is_new ? json::object() : (*fields)[address.path.back()];
+  const json values = FormValues(t.form);
+  EditPage edit = FieldPage(r, t.latest, page_param, field_param, address,
+                            address.is_new ? nullptr : &(*fields)[address.path.back()], values);
+  auto problems = ApplyField(r, t.definition, values, edit, field);
   if (!problems.empty()) return ShowEdit(r, std::move(edit), problems);
-  std::vector<std::size_t> at = address->path;
-  if (address->is_new) {
+  std::vector<std::size_t> at = address.path;
+  if (address.is_new) {
     at.push_back(fields->size());
     fields->push_back(field);
   } else {
     (*fields)[at.back()] = field;
   }
-  const std::string prefix = fmt::format("form.pages[{}].{}fields[{}].", *p, path, at.back());
+  const std::string prefix = fmt::format("form.pages[{}].{}fields[{}].", t.page, t.path, at.back());
   // A new group goes on to its own fields; anything else back to where it was added from.
-  const std::string next = address->is_new && field.value("type", "") == "group"
-                               ? fmt::format("/design/{}/pages/{}/fields/{}", code, *p, AddressText(at))
+  const std::string next = address.is_new && field.value("type", "") == "group"
+                               ? fmt::format("/design/{}/pages/{}/fields/{}", code, t.page, AddressText(at))
                                : edit.back;
-  return SaveAndGo(r, d, next, std::move(edit), prefix);
+  return SaveAndGo(r, t.definition, next, std::move(edit), prefix);
 }
 
 Response DesignerPages::ArrangeField(const Request& r, const std::string& code, const std::string& page_param,
                                      const std::string& field_param) {
-  auto form = web_.ReadForm(r);
-  if (!form.ok()) return FormError(r, form.error());
-  auto latest = Latest(r, code);
-  if (!latest.ok()) return Failure(r, latest.error());
-  json d = latest->definition;
-  json& pages = Pages(d);
-  const auto p = WholeNumber(page_param);
-  const auto address = ParseFieldAddress(field_param);
-  std::string path;
-  json* fields = nullptr;
-  if (p && *p < static_cast<std::int64_t>(pages.size()) && address && !address->is_new) {
-    fields = FieldArray(pages[*p], *address, path);
+  FieldTarget t;
+  if (auto failure = FindField(r, code, page_param, field_param, false, t)) return std::move(*failure);
+  if (!MoveOrRemove(*t.fields, t.address.path.back(), FormText(t.form, "do"))) {
+    return web_.ErrorPage(r, Error(errc::kNotFound, "no such move"), 404);
   }
-  if (fields == nullptr || !MoveOrRemove(*fields, address->path.back(), FormText(*form, "do"))) {
-    return web_.ErrorPage(r, Error(errc::kNotFound, "no such field or move"), 404);
-  }
-  std::vector<std::size_t> parent = address->path;
+  std::vector<std::size_t> parent = t.address.path;
   parent.pop_back();
-  const std::string next = parent.empty() ? fmt::format("/design/{}/pages/{}", code, *p)
-                                          : fmt::format("/design/{}/pages/{}/fields/{}", code, *p, AddressText(parent));
-  return Rearranged(r, *latest, d, next, "pages");
+  const std::string next = parent.empty()
+                               ? fmt::format("/design/{}/pages/{}", code, t.page)
+                               : fmt::format("/design/{}/pages/{}/fields/{}", code, t.page, AddressText(parent));
+  return Rearranged(r, t.latest, t.definition, next, "pages");
 }
 
 }  // namespace dzong::services::design
