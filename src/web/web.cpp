@@ -5,7 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -74,14 +76,99 @@ std::string BhutanTime(const std::string& utc) {
                      time.minutes().count());
 }
 
+/// A page's template made ready, at start-up, to render in the layout in
+/// one pass: mstch parses every partial it is given on each render, and
+/// the context is converted whole, so each page gets only what it uses.
+struct PageTemplate {
+  /// The page itself as the layout's `content` partial, and every partial
+  /// the layout and the page include, however deep.
+  std::map<std::string, std::string> partials;
+  /// "en", "dz" → the catalogue strings the layout, the page and its
+  /// partials show (`{{t.key}}`); the whole catalogue if one names `t` alone.
+  std::map<std::string, json> catalogues;
+};
+
+/// The name of the partial the layout includes the page by.
+constexpr char kContentPartial[] = "content";
+
 struct Web::Impl {
   std::map<std::string, std::string> templates;  ///< name without .mustache → source
   std::map<std::string, json> catalogues;        ///< "en", "dz" → flat object of strings
   std::map<std::string, std::string> asset_files;  ///< hashed name → bytes
   std::map<std::string, std::string> manifest;     ///< logical name → hashed name
   std::map<std::string, std::string> gzipped;      ///< hashed name → its gzip copy
+  std::map<std::string, PageTemplate, std::less<>> pages;  ///< by template name
+  PageTemplate no_page;  ///< the layout around nothing, for a name without a template
+  std::string css;       ///< the stylesheet's path, with its hashed name
   bool secure_cookies = false;
+
+  /// Fills `pages` and `no_page` from `templates` and `catalogues`.
+  Status PrepareTemplates();
 };
+
+Status Web::Impl::PrepareTemplates() {
+  std::map<std::string, TemplateTags, std::less<>> tags;
+  for (const auto& [name, source] : templates) {
+    TemplateTags scanned = ScanTemplate(source);
+    if (scanned.changes_delimiters) {
+      return Error("web.bad_template", fmt::format("{}.mustache sets other delimiters; the pages' templates "
+                                                   "keep {{{{ }}}} so that their partials can be found",
+                                                   name));
+    }
+    tags.emplace(name, std::move(scanned));
+  }
+  if (!templates.contains("layout")) return Error("web.bad_template", "there is no layout.mustache");
+  if (templates.contains(kContentPartial)) {
+    return Error("web.bad_template", fmt::format("{}.mustache has the name of the layout's page partial",
+                                                 kContentPartial));
+  }
+  const auto prepare = [&](const std::string* page) {
+    PageTemplate prepared;
+    std::vector<std::string> pending = {"layout"};
+    if (page != nullptr) pending.push_back(*page);
+    std::set<std::string, std::less<>> seen(pending.begin(), pending.end());
+    std::set<std::string, std::less<>> keys;
+    bool whole_catalogue = false;
+    while (!pending.empty()) {
+      const std::string name = std::move(pending.back());
+      pending.pop_back();
+      const auto found = tags.find(name);
+      if (found == tags.end()) continue;  // mstch renders a partial it lacks as nothing
+      for (const std::string& used : found->second.names) {
+        if (used == "t") whole_catalogue = true;
+        if (used.starts_with("t.")) keys.insert(used.substr(2));
+      }
+      for (const std::string& partial : found->second.partials) {
+        if (seen.insert(partial).second) pending.push_back(partial);
+      }
+    }
+    for (const std::string& name : seen) {
+      const auto found = templates.find(name);
+      if (found != templates.end() && name != "layout" && (page == nullptr || name != *page)) {
+        prepared.partials.emplace(name, found->second);
+      }
+    }
+    prepared.partials[kContentPartial] = page == nullptr ? std::string() : templates.at(*page);
+    for (const auto& [lang, catalogue] : catalogues) {
+      if (whole_catalogue) {
+        prepared.catalogues[lang] = catalogue;
+        continue;
+      }
+      json used = json::object();
+      for (const std::string& key : keys) {
+        const auto it = catalogue.find(key);
+        if (it != catalogue.end()) used[key] = *it;
+      }
+      prepared.catalogues[lang] = std::move(used);
+    }
+    return prepared;
+  };
+  for (const auto& [name, source] : templates) {
+    if (name != "layout") pages.emplace(name, prepare(&name));
+  }
+  no_page = prepare(nullptr);
+  return {};
+}
 
 Web::Web(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Web::~Web() = default;
@@ -112,6 +199,8 @@ Result<std::unique_ptr<Web>> Web::Create(const std::string& assets_dir, bool sec
     // A gzip copy beside a text asset is sent to browsers that accept it.
     if (std::filesystem::exists(dir / (name + ".gz"))) impl->gzipped[name] = ReadFile(dir / (name + ".gz"));
   }
+  impl->css = "/assets/" + manifest.value("dzong.css", std::string());
+  DZONG_TRY(impl->PrepareTemplates());
   return std::unique_ptr<Web>(new Web(std::move(impl)));
 }
 
@@ -135,9 +224,10 @@ std::string Web::Text(const http::Request& request, const std::string& key) cons
 http::Response Web::Page(const http::Request& request, const std::string& page, const std::string& title_key,
                          json context, int status) const {
   const std::string lang = Language(request);
-  const json& t = impl_->catalogues.at(lang);
+  const auto found = impl_->pages.find(page);
+  const PageTemplate& prepared = found == impl_->pages.end() ? impl_->no_page : found->second;
   const http::Principal& who = request.principal;
-  context["t"] = t;
+  context["t"] = prepared.catalogues.at(lang);
   context["lang"] = lang;
   context["signed_in"] = who.account_id != 0 && !who.mfa_pending;
   context["display_name"] = who.display_name;
@@ -153,24 +243,19 @@ http::Response Web::Page(const http::Request& request, const std::string& page, 
   const bool new_csrf = csrf.empty();
   if (new_csrf) csrf = RandomHex(16);
   context["csrf_token"] = csrf;
-  const std::string title = t.value(title_key, title_key);
-  context["title"] = title;
-
-  const std::map<std::string, std::string>& partials = impl_->templates;
-  const auto found = impl_->templates.find(page);
-  std::string body = found == impl_->templates.end() ? "" : Render(found->second, context, partials);
-  json layout = context;
-  layout["content"] = std::move(body);
-  layout["css"] = "/assets/" + impl_->manifest["dzong.css"];
-  layout["other_lang"] = lang == "en" ? "dz" : "en";
-  layout["other_lang_label"] = lang == "en" ? "རྫོང་ཁ" : "English";
-  layout["other_lang_name"] = lang == "en" ? "Dzongkha" : "English";
+  const json& catalogue = impl_->catalogues.at(lang);
+  context["title"] = catalogue.value(title_key, title_key);
+  context["css"] = impl_->css;
+  context["other_lang"] = lang == "en" ? "dz" : "en";
+  context["other_lang_label"] = lang == "en" ? "རྫོང་ཁ" : "English";
+  context["other_lang_name"] = lang == "en" ? "Dzongkha" : "English";
   // Back to this very page after choosing a language, filters and all.
-  layout["return_to"] = EncodeQueryValue(request.method == "GET" ? request.target : request.path);
+  context["return_to"] = EncodeQueryValue(request.method == "GET" ? request.target : request.path);
+  // The page is the layout's `content` partial: one render, one context.
   http::Response r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
-  r.body = Render(impl_->templates.at("layout"), layout, partials);
+  r.body = Render(impl_->templates.at("layout"), context, prepared.partials);
   r.SetHeader("Cache-Control", "no-store");
   if (new_csrf) {
     r.SetHeader("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}", kCsrfCookie, csrf,
