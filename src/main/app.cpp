@@ -23,6 +23,7 @@
 #include "modules/organisations/organisations.h"
 #include "modules/registries/registries.h"
 #include "modules/services/services.h"
+#include "modules/workflow/workflow.h"
 #include "web/web.h"
 
 namespace dzong {
@@ -33,7 +34,8 @@ std::vector<db::ModuleMigrations> AllMigrations() {
   return {{"audit", audit::Migrations()},       {"organisations", organisations::Migrations()},
           {"identity", identity::Migrations()}, {"keys", keys::Migrations()},
           {"registries", registries::Migrations()}, {"exchange", exchange::Migrations()},
-          {"services", services::Migrations()}, {"forms", forms::Migrations()}};
+          {"services", services::Migrations()}, {"forms", forms::Migrations()},
+          {"workflow", workflow::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -90,6 +92,8 @@ struct App::Parts {
   std::unique_ptr<registries::CorrectionService> corrections;
   std::unique_ptr<services::ServiceCatalogue> services;
   std::unique_ptr<forms::FormService> forms;
+  std::unique_ptr<workflow::WorkflowService> workflow;
+  std::unique_ptr<workflow::Escalator> escalator;
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<audit::Appender> appender;
   std::unique_ptr<web::Web> web;
@@ -122,6 +126,10 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->services = std::make_unique<services::ServiceCatalogue>(*p->db, p->clock, *p->registries, *p->organisations);
   p->forms = std::make_unique<forms::FormService>(*p->db, p->clock, *p->services, *p->registries, *p->exchange,
                                                   config.data_dir, config.forms.draft_lifetime);
+  p->workflow = std::make_unique<workflow::WorkflowService>(*p->db, p->clock, *p->services, workflow::Calendar());
+  workflow::WorkflowService* engine = p->workflow.get();
+  p->forms->SetOnSubmit([engine](db::Connection& c, const forms::Application& a, const nlohmann::json& definition,
+                                 const audit::Actor& actor) { return engine->OnSubmitted(c, a, definition, actor); });
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -139,6 +147,9 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(services::AddCataloguePages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
   DZONG_TRY(services::AddDesignerPages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
   DZONG_TRY(forms::AddPages(p->router, *p->forms, *p->services, *p->registries, *p->organisations, *p->web));
+  DZONG_TRY(workflow::AddRoutes(p->router, *p->workflow));
+  // workflow pages
+  DZONG_TRY(workflow::AddPages(p->router, *p->workflow, *p->forms, *p->registries, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -198,6 +209,7 @@ Result<std::string> App::Seed(bool demo, std::int64_t population, std::uint64_t 
   DZONG_ASSIGN_OR_RETURN(std::string identity, parts_->identity->Seed(demo));
   DZONG_ASSIGN_OR_RETURN(int registries, parts_->registries->SeedDefinitions(seeder));
   DZONG_ASSIGN_OR_RETURN(int services, parts_->services->SeedDefinitions(seeder));
+  DZONG_ASSIGN_OR_RETURN(int holidays, workflow::SeedHolidays(*parts_->db));
   if (demo) DZONG_TRY(SeedDemoAgreements());
   std::string people;
   if (population > 0) {
@@ -205,8 +217,10 @@ Result<std::string> App::Seed(bool demo, std::int64_t population, std::uint64_t 
     people = fmt::format("; population: {} people added, {} already present; land: {} plots; business licences: {}",
                          made.people, made.already_present, made.plots, made.licences);
   }
-  return fmt::format("organisations: {} added, {} already present; {}; registries: {} added; services: {} added{}",
-                     report.inserted, report.already_present, identity, registries, services, people);
+  return fmt::format(
+      "organisations: {} added, {} already present; {}; registries: {} added; services: {} added; public holidays: {} "
+      "added{}",
+      report.inserted, report.already_present, identity, registries, services, holidays, people);
 }
 
 Status App::SeedDemoAgreements() {
@@ -269,7 +283,13 @@ Result<std::uint16_t> App::Listen() {
                  "signed with a key sealed under it");
   }
   if (auto probe = p.keys->Sign("dzong: the signing key is usable"); !probe.ok()) return probe.error();
+  DZONG_TRY(LoadWorkingCalendar());
   std::shared_ptr<spdlog::logger> log = p.log;
+  p.escalator = std::make_unique<workflow::Escalator>(*p.workflow, p.config.workflow.escalation_interval,
+                                                      [log](const Error& e) {
+                                                        if (log) log->error(R"({{"type":"event","event":"workflow.escalation_failed","message":{}}})",
+                                                                            nlohmann::json(e.message).dump());
+                                                      });
   p.checkpointer = std::make_unique<audit::Checkpointer>(
       *p.db, *p.keys, p.clock, p.config.audit.checkpoint_every, p.config.audit.checkpoint_interval,
       [log](const Error& e) {
@@ -292,6 +312,14 @@ exchange::ExchangeService& App::Exchange() { return *parts_->exchange; }
 registries::CorrectionService& App::Corrections() { return *parts_->corrections; }
 services::ServiceCatalogue& App::Services() { return *parts_->services; }
 forms::FormService& App::Forms() { return *parts_->forms; }
+workflow::WorkflowService& App::Workflow() { return *parts_->workflow; }
+
+Status App::LoadWorkingCalendar() {
+  DZONG_ASSIGN_OR_RETURN(auto weekend, workflow::ParseWeekend(parts_->config.workflow.weekend));
+  DZONG_ASSIGN_OR_RETURN(workflow::Calendar calendar, workflow::LoadCalendar(*parts_->db, weekend));
+  parts_->workflow->SetCalendar(std::move(calendar));
+  return {};
+}
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

@@ -38,6 +38,9 @@ class ServiceCatalogue;
 namespace forms {
 class FormService;
 }
+namespace workflow {
+class WorkflowService;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -66,6 +69,10 @@ class App {
   registries::CorrectionService& Corrections();
   services::ServiceCatalogue& Services();
   forms::FormService& Forms();
+  workflow::WorkflowService& Workflow();
+  /// Reads the public holidays into the workflow's working calendar
+  /// (Listen does it; tools that work without listening call it).
+  Status LoadWorkingCalendar();
   const Config& Settings() const;
   const Clock& Time() const;
 

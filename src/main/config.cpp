@@ -10,6 +10,7 @@
 
 #include "db/database.h"
 #include "modules/keys/keys.h"
+#include "modules/workflow/workflow.h"
 
 extern char** environ;
 
@@ -218,6 +219,20 @@ Status ReadFile(const std::string& file, Config& config) {
   } else if (root.get("forms")) {
     return Invalid("forms", "must be a table ([forms])");
   }
+  if (const toml::table* t = top.Table("workflow")) {
+    TableReader r(*t, "workflow");
+    DZONG_TRY(r.String("weekend", config.workflow.weekend));
+    if (auto weekend = workflow::ParseWeekend(config.workflow.weekend); !weekend.ok()) {
+      return Invalid("workflow.weekend", weekend.error().fields.empty() ? weekend.error().message
+                                                                          : weekend.error().fields[0].message);
+    }
+    n = config.workflow.escalation_interval.count() / 60;
+    DZONG_TRY(r.Int("escalation_minutes", 1, 24 * 60, n));
+    config.workflow.escalation_interval = std::chrono::minutes(n);
+    DZONG_TRY(r.Finish());
+  } else if (root.get("workflow")) {
+    return Invalid("workflow", "must be a table ([workflow])");
+  }
   return top.Finish();
 }
 
@@ -257,6 +272,12 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
       return Invalid("DZONG_DRAFT_LIFETIME_DAYS", "must be a whole number of days from 1 to 365");
     }
     config.forms.draft_lifetime = std::chrono::hours(24 * days);
+  }
+  if (auto* v = env("DZONG_WEEKEND")) {
+    if (auto weekend = workflow::ParseWeekend(*v); !weekend.ok()) {
+      return Invalid("DZONG_WEEKEND", "must name days of the week, e.g. sat,sun");
+    }
+    config.workflow.weekend = *v;
   }
   if (auto* v = env("DZONG_KEY_ENCRYPTION_KEY")) {
     DZONG_ASSIGN_OR_RETURN(config.key_encryption_key, keys::ParseKeyEncryptionKey("DZONG_KEY_ENCRYPTION_KEY", *v));

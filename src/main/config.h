@@ -41,6 +41,13 @@ struct Config {
     /// ([forms] draft_lifetime_days, DZONG_DRAFT_LIFETIME_DAYS).
     std::chrono::seconds draft_lifetime{std::chrono::hours(24 * 30)};
   } forms;
+  struct Workflow {
+    /// The days of the week that are no working days for SLAs ([workflow]
+    /// weekend, DZONG_WEEKEND): "sat,sun".
+    std::string weekend = "sat,sun";
+    /// How often due dates are checked for escalation ([workflow] escalation_minutes).
+    std::chrono::seconds escalation_interval{600};
+  } workflow;
 };
 
 /// Reads settings. `file` may be empty (defaults and environment only).

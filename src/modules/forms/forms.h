@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -162,6 +163,13 @@ class FormService {
   std::vector<std::string> PagesToDo(const Draft& draft, const nlohmann::json& definition) const;
   std::chrono::seconds draft_lifetime() const { return draft_lifetime_; }
 
+  /// Runs inside the transaction that creates an application (the
+  /// workflow's start: fee, SLA clock, first actions, notices); an error
+  /// rolls the submission back.
+  using OnSubmit = std::function<Status(db::Connection&, const Application&, const nlohmann::json& definition,
+                                        const audit::Actor&)>;
+  void SetOnSubmit(OnSubmit hook) { on_submit_ = std::move(hook); }
+
  private:
   Status Prefill(Draft& draft, const services::Version& version, std::vector<audit::Event>& reads,
                  const audit::Actor& actor);
@@ -176,6 +184,7 @@ class FormService {
   exchange::ExchangeService& exchange_;
   std::string data_dir_;
   std::chrono::seconds draft_lifetime_;
+  OnSubmit on_submit_;
 };
 
 /// The citizen's pages: /services/{code}/apply, /my/drafts and each

@@ -544,6 +544,7 @@ Result<Application> FormService::Submit(std::int64_t id, const std::string& appl
     submitted.subject = applicant;
     submitted.purpose = Purpose(a.service);
     DZONG_TRY(audit::AppendWithCall(c, submitted, actor, 303, clock_));
+    if (on_submit_) DZONG_TRY(on_submit_(c, a, version.definition, actor));
     return a;
   });
 }

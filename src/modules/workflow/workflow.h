@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -145,6 +146,7 @@ struct Who {
   std::string kind;  ///< citizen, official, system
   std::optional<std::string> organisation;
   std::vector<std::string> roles;
+  bool works_applications = false;  ///< holds applications.work
   static Who Of(const http::Principal& principal);
 };
 
@@ -241,16 +243,32 @@ class WorkflowService {
 
   Sla SlaOf(const Case& c) const;
   const Calendar& calendar() const { return calendar_; }
+  /// Replaces the working calendar (at start-up, once the holidays are read).
+  void SetCalendar(Calendar calendar) { calendar_ = std::move(calendar); }
   /// The clock the workflow dates its events by (the pages date their audit records by it too).
   const Clock& clock() const { return clock_; }
 
  private:
-  Status Enter(db::Connection& c, Case& kase, const nlohmann::json& definition, const std::string& now);
+  Status Enter(db::Connection& c, Case& kase, const nlohmann::json& definition, const std::string& now,
+               const std::string& comment = "");
 
   db::Database& db_;
   const Clock& clock_;
   services::ServiceCatalogue& catalogue_;
   Calendar calendar_;
+};
+
+/// Runs Escalate on a thread of the server every `interval`.
+class Escalator {
+ public:
+  Escalator(WorkflowService& workflow, std::chrono::seconds interval, std::function<void(const Error&)> on_error);
+  ~Escalator();
+  Escalator(const Escalator&) = delete;
+  Escalator& operator=(const Escalator&) = delete;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 /// The calendar kept in the database (public holidays seeded from the
