@@ -151,6 +151,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(workflow::AddRoutes(p->router, *p->workflow));
   // workflow pages
   DZONG_TRY(workflow::AddTaskPages(p->router, *p->workflow, *p->web));
+  DZONG_TRY(workflow::AddPages(p->router, *p->workflow, *p->forms, *p->registries, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));

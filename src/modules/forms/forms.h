@@ -159,6 +159,16 @@ class FormService {
   Result<Application> SubmittedFrom(std::int64_t draft_id, const std::string& applicant);
   /// A file the applicant uploaded, with its bytes. Errors: forms.file_not_found.
   Result<std::pair<StoredFile, std::string>> ReadFile(const std::string& sha256, const std::string& applicant);
+  /// A stored file by its hash, whoever uploaded it: for the officers of an
+  /// application that names it (the caller checks that it does).
+  /// Errors: forms.file_not_found.
+  Result<std::pair<StoredFile, std::string>> ReadAttachment(const std::string& sha256);
+  /// The fields of `registry` that `owner` may read about `subject` now for
+  /// `purpose` ("service:<code>"): every field when it keeps the register,
+  /// else those of its approved agreements in force for that purpose (on
+  /// the subject's consent, while the consent holds). Errors: registries.not_found.
+  Result<std::vector<std::string>> ReadableFields(const std::string& owner, const std::string& registry,
+                                                  const std::string& purpose, const std::string& subject);
 
   /// The pages of a draft that still need an answer, in order.
   std::vector<std::string> PagesToDo(const Draft& draft, const nlohmann::json& definition) const;
@@ -187,6 +197,8 @@ class FormService {
   Result<std::optional<Application>> Replayed(const std::string& applicant, const std::string& key,
                                               const std::string& hash);
   Status Discard(std::int64_t id, const std::string& applicant);
+  Result<std::pair<StoredFile, std::string>> ReadStored(const std::string& sha256,
+                                                        const std::optional<std::string>& uploader);
 
   db::Database& db_;
   const Clock& clock_;

@@ -151,6 +151,31 @@ Result<std::vector<PrefillSource>> FormService::PrefillSources(const json& defin
   return out;
 }
 
+Result<std::vector<std::string>> FormService::ReadableFields(const std::string& owner, const std::string& registry,
+                                                            const std::string& purpose, const std::string& subject) {
+  DZONG_ASSIGN_OR_RETURN(registries::Registry reg, registries_.Get(registry));
+  std::vector<std::string> fields;
+  if (reg.custodian == owner) {
+    // The owner keeps the register: its own data needs no agreement.
+    for (const auto& f : reg.fields) fields.push_back(f.name);
+    return fields;
+  }
+  const std::string now = FormatUtc(clock_.Now());
+  DZONG_ASSIGN_OR_RETURN(auto agreements, exchange_.ForOrganisation(owner));
+  for (const auto& a : agreements) {
+    if (a.consumer != owner || a.registry != registry || a.status != "approved" || a.purpose_code != purpose ||
+        !(a.valid_from <= now && now < a.valid_to)) {
+      continue;
+    }
+    // An agreement on the person's consent reads nothing once they withdraw it.
+    if (a.legal_basis == "consent" && !exchange_.RequireConsent(a, subject).ok()) continue;
+    for (const auto& f : a.fields) {
+      if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
+    }
+  }
+  return fields;
+}
+
 Status FormService::Prefill(Draft& draft, const services::Version& version, std::vector<audit::Event>& reads,
                             const audit::Actor& actor) {
   const json& definition = version.definition;
@@ -541,17 +566,33 @@ Result<Application> FormService::SubmitVia(std::int64_t id, const std::string& a
 }
 
 Result<std::pair<StoredFile, std::string>> FormService::ReadFile(const std::string& sha256, const std::string& applicant) {
+  return ReadStored(sha256, applicant);
+}
+
+Result<std::pair<StoredFile, std::string>> FormService::ReadAttachment(const std::string& sha256) {
+  return ReadStored(sha256, std::nullopt);
+}
+
+Result<std::pair<StoredFile, std::string>> FormService::ReadStored(const std::string& sha256,
+                                                                   const std::optional<std::string>& uploader) {
   const bool hex = sha256.size() == 64 && std::all_of(sha256.begin(), sha256.end(), [](char ch) {
     return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
   });
   if (!hex) return Error(errc::kFileNotFound, "there is no such file");
-  DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([&](db::Connection& c) {
-                           const db::Value key[] = {sha256, applicant};
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([&](db::Connection& c) -> Result<db::Rows> {
+                           if (uploader) {
+                             const db::Value key[] = {sha256, *uploader};
+                             return c.Query("SELECT sha256, size, media_type, original_name, uploaded_by, uploaded_at "
+                                            "FROM uploads WHERE sha256 = ? AND uploaded_by = ?",
+                                            key);
+                           }
+                           // The same bytes may have been uploaded by several people: the first row names them.
+                           const db::Value key[] = {sha256};
                            return c.Query("SELECT sha256, size, media_type, original_name, uploaded_by, uploaded_at "
-                                          "FROM uploads WHERE sha256 = ? AND uploaded_by = ?",
+                                          "FROM uploads WHERE sha256 = ? ORDER BY uploaded_at LIMIT 1",
                                           key);
                          }));
-  if (rows.empty()) return Error(errc::kFileNotFound, "you uploaded no such file");
+  if (rows.empty()) return Error(errc::kFileNotFound, uploader ? "you uploaded no such file" : "there is no such file");
   StoredFile f{rows[0].Text(0), rows[0].Int(1), rows[0].Text(2), rows[0].Text(3), rows[0].Text(4), rows[0].Text(5)};
   const auto path = std::filesystem::path(data_dir_) / "uploads" / sha256.substr(0, 2) / sha256;
   std::string bytes;

@@ -39,6 +39,7 @@ constexpr DemoAccount kDemo[] = {
      "platform_administrator"},
     {AccountKind::kOfficial, "ugyen.tenzin", "Ugyen Tenzin", "GOVTECH", "Platform-Admin2-2026",
      "platform_administrator"},
+    {AccountKind::kOfficial, "sonam.tobgay", "Sonam Tobgay", "RBP", "Police-Officer-2026", "officer"},
 };
 
 }  // namespace

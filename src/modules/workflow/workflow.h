@@ -254,6 +254,11 @@ class WorkflowService {
   Result<std::vector<Case>> OfCitizen(const std::string& cid);
   Result<std::vector<Case>> WaitingFor(const std::string& cid);
 
+  /// The current definitions of the services `organisation` owns (never
+  /// published drafts left out): what the queue's filters and bulk actions
+  /// offer.
+  Result<std::vector<nlohmann::json>> OwnedDefinitions(const std::string& organisation);
+
   /// Marks applications due soon (≤ 1 working day left) and overdue, once
   /// each, telling the officers of the owner. Returns how many changed.
   Result<int> Escalate(const audit::Actor& actor);
@@ -273,6 +278,8 @@ class WorkflowService {
   const Calendar& calendar() const { return calendar_; }
   /// Replaces the working calendar (at start-up, once the holidays are read).
   void SetCalendar(Calendar calendar) { calendar_ = std::move(calendar); }
+  /// The clock the workflow dates its events by (the pages date their audit records by it too).
+  const Clock& clock() const { return clock_; }
 
  private:
   Status Enter(db::Connection& c, Case& kase, const nlohmann::json& definition, const std::string& now,
