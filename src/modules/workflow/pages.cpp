@@ -231,6 +231,15 @@ Status AddCitizenPages(http::Router& router, const Parts& parts) {
                           return pages->File(r, p.at("reference"), p.at("sha256"));
                         },
                         "a file of one of my applications, as an attachment"}));
+  // Back to the application from a page answering its forms (e.g. to switch language).
+  for (const char* form : {"actions", "information"}) {
+    DZONG_TRY(router.Add({"GET", std::string("/my/applications/{reference}/") + form, "consent.self",
+                          http::kNoAuditEvent,
+                          [](const Request&, const http::PathParams& p) {
+                            return web::Web::Redirect("/my/applications/" + http::PercentEncode(p.at("reference")));
+                          },
+                          "back to the application"}));
+  }
   return {};
 }
 

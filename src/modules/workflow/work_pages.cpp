@@ -540,6 +540,19 @@ Status AddWorkPages(http::Router& router, const Parts& parts) {
                           return pages->File(r, p.at("reference"), p.at("sha256"));
                         },
                         "a file of an application, as an attachment"}));
+  // A page answering one of the forms above (a problem, "someone else
+  // acted") links to its own address, e.g. to switch language: back to
+  // the page the form is on.
+  DZONG_TRY(router.Add({"GET", "/work/bulk", "applications.work", http::kNoAuditEvent,
+                        [](const Request&, const http::PathParams&) { return web::Web::Redirect("/work"); },
+                        "back to the queue"}));
+  for (const char* form : {"actions", "information", "assignee"}) {
+    DZONG_TRY(router.Add({"GET", std::string("/work/{reference}/") + form, "applications.work", http::kNoAuditEvent,
+                          [](const Request&, const http::PathParams& p) {
+                            return web::Web::Redirect("/work/" + http::PercentEncode(p.at("reference")));
+                          },
+                          "back to the application"}));
+  }
   return {};
 }
 
