@@ -66,7 +66,7 @@ TEST_F(OrganisationsTest, SeedingAgainChangesNothing) {
   auto again = server_.app().Seed(/*demo=*/true);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, "organisations: 0 added, 50 already present; identity: 13 roles, 0 demo accounts added; "
-                    "registries: 0 added; services: 0 added");
+                    "registries: 0 added; services: 0 added; public holidays: 0 added");
   EXPECT_EQ(CountAll(*client_), 50);
 }
 
