@@ -38,6 +38,9 @@ class ServiceCatalogue;
 namespace forms {
 class FormService;
 }
+namespace notify {
+class NotifyService;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -66,11 +69,13 @@ class App {
   registries::CorrectionService& Corrections();
   services::ServiceCatalogue& Services();
   forms::FormService& Forms();
+  notify::NotifyService& Notifications();
   const Config& Settings() const;
   const Clock& Time() const;
 
-  /// Binds the listening socket and starts signing audit checkpoints;
-  /// returns the port. Needs the key-encryption key.
+  /// Binds the listening socket, starts signing audit checkpoints and, when
+  /// a mail server or SMS gateway is configured, sending notices; returns
+  /// the port. Needs the key-encryption key.
   Result<std::uint16_t> Listen();
   /// Serves until Shutdown() or a signal (when `signals` is set).
   void Serve(bool signals);
