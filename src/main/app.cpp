@@ -132,7 +132,9 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   notify_settings.mail_from = config.notify.mail_from;
   notify_settings.sms_url = config.notify.sms_url;
   notify_settings.sms_token = config.notify.sms_token;
-  notify_settings.site_url = config.notify.site_url;
+  notify_settings.site_url = config.notify.site_url.empty()
+                                 ? fmt::format("http://{}:{}", config.server.address, config.server.port)
+                                 : config.notify.site_url;
   notify_settings.poll_interval = std::chrono::seconds(config.notify.poll_seconds);
   notify_settings.timeout = std::chrono::seconds(config.notify.timeout_seconds);
   p->notify = std::make_unique<notify::NotifyService>(*p->db, p->clock, std::move(notify_settings));

@@ -67,6 +67,7 @@ json NoteDefinition() {
       {"category", "other"},
       {"life_events", {"birth"}},
       {"eligibility", text("Anyone", "ག་ར་")},
+      {"fee", {{"amount_chhertum", 10000}}},
       {"sla_working_days", 5},
       {"documents", json::array()},
       {"form",

@@ -54,6 +54,7 @@ class Pages {
       rows.push_back({{"id", s.id},
                       {"subject", s.subject},
                       {"paragraphs", Paragraphs(s.body)},
+                      {"path", s.path},
                       {"at", web::BhutanTime(s.created_at)},
                       {"to_organisation", s.channel == "organisation"},
                       {"organisation", s.recipient}});
