@@ -20,6 +20,7 @@
 #include "modules/identity/authenticator.h"
 #include "modules/identity/identity.h"
 #include "modules/keys/keys.h"
+#include "modules/notify/service.h"
 #include "modules/organisations/organisations.h"
 #include "modules/registries/registries.h"
 #include "modules/services/services.h"
@@ -35,7 +36,8 @@ std::vector<db::ModuleMigrations> AllMigrations() {
           {"identity", identity::Migrations()}, {"keys", keys::Migrations()},
           {"registries", registries::Migrations()}, {"exchange", exchange::Migrations()},
           {"services", services::Migrations()}, {"forms", forms::Migrations()},
-          {"workflow", workflow::Migrations()}};
+          {"workflow", workflow::Migrations()},
+          {"notify", notify::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -94,7 +96,9 @@ struct App::Parts {
   std::unique_ptr<forms::FormService> forms;
   std::unique_ptr<workflow::WorkflowService> workflow;
   std::unique_ptr<workflow::Escalator> escalator;
+  std::unique_ptr<notify::NotifyService> notify;
   std::unique_ptr<audit::Checkpointer> checkpointer;
+  std::unique_ptr<notify::Sender> sender;
   std::unique_ptr<audit::Appender> appender;
   std::unique_ptr<web::Web> web;
   http::Router router;
@@ -130,6 +134,18 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   workflow::WorkflowService* engine = p->workflow.get();
   p->forms->SetOnSubmit([engine](db::Connection& c, const forms::Application& a, const nlohmann::json& definition,
                                  const audit::Actor& actor) { return engine->OnSubmitted(c, a, definition, actor); });
+  notify::Settings notify_settings;
+  notify_settings.smtp_host = config.notify.smtp_host;
+  notify_settings.smtp_port = static_cast<std::uint16_t>(config.notify.smtp_port);
+  notify_settings.mail_from = config.notify.mail_from;
+  notify_settings.sms_url = config.notify.sms_url;
+  notify_settings.sms_token = config.notify.sms_token;
+  notify_settings.site_url = config.notify.site_url.empty()
+                                 ? fmt::format("http://{}:{}", config.server.address, config.server.port)
+                                 : config.notify.site_url;
+  notify_settings.poll_interval = std::chrono::seconds(config.notify.poll_seconds);
+  notify_settings.timeout = std::chrono::seconds(config.notify.timeout_seconds);
+  p->notify = std::make_unique<notify::NotifyService>(*p->db, p->clock, std::move(notify_settings));
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -152,6 +168,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   // workflow pages
   DZONG_TRY(workflow::AddTaskPages(p->router, *p->workflow, *p->web));
   DZONG_TRY(workflow::AddPages(p->router, *p->workflow, *p->forms, *p->registries, *p->web));
+  DZONG_TRY(notify::AddPages(p->router, *p->notify, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -213,6 +230,7 @@ Result<std::string> App::Seed(bool demo, std::int64_t population, std::uint64_t 
   DZONG_ASSIGN_OR_RETURN(int services, parts_->services->SeedDefinitions(seeder));
   DZONG_ASSIGN_OR_RETURN(int holidays, workflow::SeedHolidays(*parts_->db));
   if (demo) DZONG_TRY(SeedDemoAgreements());
+  if (demo) DZONG_TRY(parts_->notify->SeedDemoContacts());
   std::string people;
   if (population > 0) {
     DZONG_ASSIGN_OR_RETURN(auto made, parts_->registries->SeedPopulation(population, population_seed, demo, seeder));
@@ -298,6 +316,13 @@ Result<std::uint16_t> App::Listen() {
         if (log) log->error(R"({{"type":"event","event":"audit.checkpoint_failed","message":{}}})",
                             nlohmann::json(e.message).dump());
       });
+  const notify::Settings& notices = p.notify->settings();
+  if ((notices.Mail() || notices.Sms()) && notices.poll_interval.count() > 0) {
+    p.sender = std::make_unique<notify::Sender>(*p.notify, p.clock, notices.poll_interval, [log](const Error& e) {
+      if (log) log->error(R"({{"type":"event","event":"notify.send_failed","message":{}}})",
+                          nlohmann::json(e.message).dump());
+    });
+  }
   return p.server->Listen();
 }
 
@@ -322,6 +347,7 @@ Status App::LoadWorkingCalendar() {
   parts_->workflow->SetCalendar(std::move(calendar));
   return {};
 }
+notify::NotifyService& App::Notifications() { return *parts_->notify; }
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

@@ -41,6 +41,9 @@ class FormService;
 namespace workflow {
 class WorkflowService;
 }
+namespace notify {
+class NotifyService;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -73,11 +76,13 @@ class App {
   /// Reads the public holidays into the workflow's working calendar
   /// (Listen does it; tools that work without listening call it).
   Status LoadWorkingCalendar();
+  notify::NotifyService& Notifications();
   const Config& Settings() const;
   const Clock& Time() const;
 
-  /// Binds the listening socket and starts signing audit checkpoints;
-  /// returns the port. Needs the key-encryption key.
+  /// Binds the listening socket, starts signing audit checkpoints and, when
+  /// a mail server or SMS gateway is configured, sending notices; returns
+  /// the port. Needs the key-encryption key.
   Result<std::uint16_t> Listen();
   /// Serves until Shutdown() or a signal (when `signals` is set).
   void Serve(bool signals);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -233,7 +234,66 @@ Status ReadFile(const std::string& file, Config& config) {
   } else if (root.get("workflow")) {
     return Invalid("workflow", "must be a table ([workflow])");
   }
+  if (const toml::table* t = top.Table("notify")) {
+    TableReader r(*t, "notify");
+    DZONG_TRY(r.String("smtp_host", config.notify.smtp_host));
+    n = config.notify.smtp_port;
+    DZONG_TRY(r.Int("smtp_port", 1, 65535, n));
+    config.notify.smtp_port = static_cast<int>(n);
+    DZONG_TRY(r.String("mail_from", config.notify.mail_from));
+    DZONG_TRY(r.String("sms_url", config.notify.sms_url));
+    DZONG_TRY(r.String("sms_token", config.notify.sms_token));
+    DZONG_TRY(r.String("site_url", config.notify.site_url));
+    n = config.notify.poll_seconds;
+    DZONG_TRY(r.Int("poll_seconds", 0, 3600, n));
+    config.notify.poll_seconds = static_cast<int>(n);
+    n = config.notify.timeout_seconds;
+    DZONG_TRY(r.Int("timeout_seconds", 1, 600, n));
+    config.notify.timeout_seconds = static_cast<int>(n);
+    DZONG_TRY(r.Finish());
+  } else if (root.get("notify")) {
+    return Invalid("notify", "must be a table ([notify])");
+  }
   return top.Finish();
+}
+
+/// A whole number from `min` to `max` in an environment variable.
+Status EnvInt(const char* name, const std::string& text, int min, int max, int& out) {
+  int v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
+    return Invalid(name, fmt::format("must be a whole number from {} to {}", min, max));
+  }
+  out = v;
+  return {};
+}
+
+/// The notify settings hold together: a mail server needs a sender address,
+/// and the gateway and links are http(s) addresses.
+Status CheckNotify(const Config::Notify& n, const std::function<const std::string*(const char*)>& env) {
+  const auto key = [&](const char* variable, const char* setting) { return env(variable) ? variable : setting; };
+  if (!n.smtp_host.empty() && n.mail_from.empty()) {
+    return Invalid(key("DZONG_NOTIFY_MAIL_FROM", "notify.mail_from"),
+                   "must be set when a mail server is (notify.smtp_host): the address mail is sent from");
+  }
+  if (!n.mail_from.empty()) {
+    const auto at = n.mail_from.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == n.mail_from.size() ||
+        n.mail_from.find_first_of(" <>\r\n\"") != std::string::npos) {
+      return Invalid(key("DZONG_NOTIFY_MAIL_FROM", "notify.mail_from"),
+                     fmt::format("must be an address such as noreply@dzong.gov.bt, got '{}'", n.mail_from));
+    }
+  }
+  if (!n.sms_url.empty() && !n.sms_url.starts_with("http://")) {
+    return Invalid(key("DZONG_NOTIFY_SMS_URL", "notify.sms_url"),
+                   "must be an http:// address such as http://127.0.0.1:9090/sms (put a TLS relay in front of an "
+                   "https gateway)");
+  }
+  if (!n.site_url.starts_with("http://") && !n.site_url.starts_with("https://")) {
+    return Invalid(key("DZONG_NOTIFY_SITE_URL", "notify.site_url"),
+                   fmt::format("must start with http:// or https://, got '{}'", n.site_url));
+  }
+  return {};
 }
 
 }  // namespace
@@ -279,6 +339,15 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
     }
     config.workflow.weekend = *v;
   }
+  if (auto* v = env("DZONG_NOTIFY_SMTP_HOST")) config.notify.smtp_host = *v;
+  if (auto* v = env("DZONG_NOTIFY_SMTP_PORT")) DZONG_TRY(EnvInt("DZONG_NOTIFY_SMTP_PORT", *v, 1, 65535, config.notify.smtp_port));
+  if (auto* v = env("DZONG_NOTIFY_MAIL_FROM")) config.notify.mail_from = *v;
+  if (auto* v = env("DZONG_NOTIFY_SMS_URL")) config.notify.sms_url = *v;
+  if (auto* v = env("DZONG_NOTIFY_SMS_TOKEN")) config.notify.sms_token = *v;
+  if (auto* v = env("DZONG_NOTIFY_SITE_URL")) config.notify.site_url = *v;
+  if (auto* v = env("DZONG_NOTIFY_POLL_SECONDS")) {
+    DZONG_TRY(EnvInt("DZONG_NOTIFY_POLL_SECONDS", *v, 0, 3600, config.notify.poll_seconds));
+  }
   if (auto* v = env("DZONG_KEY_ENCRYPTION_KEY")) {
     DZONG_ASSIGN_OR_RETURN(config.key_encryption_key, keys::ParseKeyEncryptionKey("DZONG_KEY_ENCRYPTION_KEY", *v));
   }
@@ -287,6 +356,13 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
   if (config.assets_dir.empty()) return Invalid("server.assets_dir", "must not be empty");
   if (config.audit.archive_dir.empty()) config.audit.archive_dir = config.data_dir + "/audit-archive";
   if (config.database_url.empty()) config.database_url = "sqlite://" + config.data_dir + "/dzong.db";
+  if (config.notify.site_url.empty()) {
+    const bool v6 = config.server.address.find(':') != std::string::npos;
+    config.notify.site_url = fmt::format("http://{}{}{}:{}", v6 ? "[" : "", config.server.address, v6 ? "]" : "",
+                                         config.server.port);
+  }
+  while (config.notify.site_url.ends_with('/')) config.notify.site_url.pop_back();
+  DZONG_TRY(CheckNotify(config.notify, env));
   if (Status s = db::ValidateUrl(config.database_url); !s.ok()) {
     return Invalid(env("DZONG_DATABASE_URL") ? "DZONG_DATABASE_URL" : "database.url", s.error().message);
   }

@@ -48,6 +48,19 @@ struct Config {
     /// How often due dates are checked for escalation ([workflow] escalation_minutes).
     std::chrono::seconds escalation_interval{600};
   } workflow;
+  /// How notices leave the platform ([notify], DZONG_NOTIFY_*). With neither
+  /// a mail server nor an SMS gateway, notices stay pending (and are read in
+  /// the inbox on the platform).
+  struct Notify {
+    std::string smtp_host;      ///< the mail relay; empty: no email
+    int smtp_port = 25;
+    std::string mail_from;      ///< the sender's address; needed with smtp_host
+    std::string sms_url;        ///< http://host[:port]/path of the SMS gateway; empty: no SMS
+    std::string sms_token;      ///< the gateway's bearer token
+    std::string site_url;       ///< links in messages start with it; defaults to http://<listen address>
+    int poll_seconds = 5;       ///< how often the server's sender looks; 0: only `dzong notify send-due`
+    int timeout_seconds = 30;   ///< longest wait for the mail server or the gateway
+  } notify;
 };
 
 /// Reads settings. `file` may be empty (defaults and environment only).

@@ -25,6 +25,7 @@
 #include "modules/exchange/exchange.h"
 #include "modules/identity/identity.h"
 #include "modules/keys/keys.h"
+#include "modules/notify/service.h"
 #include "modules/registries/registries.h"
 #include <nlohmann/json.hpp>
 
@@ -370,6 +371,26 @@ int KeysCommand(dzong::App& app, const std::string& action, const std::string& k
   return 0;
 }
 
+/// `dzong notify send-due`: one round of the sender, as the server's thread
+/// runs it; 2 when neither a mail server nor an SMS gateway is configured.
+int SendDueCommand(dzong::App& app) {
+  const dzong::notify::Settings& settings = app.Notifications().settings();
+  if (!settings.Mail() && !settings.Sms()) {
+    std::fprintf(stderr,
+                 "dzong: notify send-due: neither a mail server (notify.smtp_host) nor an SMS gateway "
+                 "(notify.sms_url) is configured: notices stay pending\n");
+    return kExitBadConfig;
+  }
+  auto report = app.Notifications().SendDue(app.Time().Now());
+  if (!report.ok()) {
+    std::fprintf(stderr, "dzong: notify send-due: %s\n", report.error().message.c_str());
+    return kExitFailure;
+  }
+  std::printf("notices taken up: %d; delivered: %d; to try again: %d; failed for good: %d\n", report->notices,
+              report->sent, report->retry, report->failed);
+  return 0;
+}
+
 /// What `dzong exchange get` needs, from its options.
 struct ExchangeGetOptions {
   dzong::exchange::ReadRequest request;
@@ -529,6 +550,10 @@ int main(int argc, char** argv) {
   services_export->add_option("code", services_code, "the service's code, e.g. birth-registration")->required();
   services_export->add_option("--version", services_version, "a version number (default: the published one)");
   services_export->add_option("-o,--output", services_output, "file to write (default: standard output)");
+  auto* notify_cmd = cli.add_subcommand("notify", "notices to people by email and SMS");
+  notify_cmd->require_subcommand(1);
+  auto* send_due = notify_cmd->add_subcommand(
+      "send-due", "deliver the notices that are due once, by the mail server and SMS gateway configured, and exit");
   CLI11_PARSE(cli, argc, argv);
 
   // The client side needs no database and no settings.
@@ -629,6 +654,8 @@ int main(int argc, char** argv) {
     rc = TokensIssueCommand(**app, token_user, token_scopes, token_hours, token_name);
   } else if (*escalate) {
     rc = EscalateCommand(**app);
+  } else if (*send_due) {
+    rc = SendDueCommand(**app);
   } else if (*keys_list || *keys_rotate || *keys_retire) {
     rc = KeysCommand(**app, *keys_rotate ? "rotate" : *keys_retire ? "retire" : "list", retire_kid);
   } else if (*serve) {

@@ -12,6 +12,7 @@
 #include "http/message.h"
 #include "modules/forms/form.h"
 #include "modules/forms/forms.h"
+#include "modules/notify/notify.h"
 #include "modules/services/services.h"
 #include "modules/workflow/workflow.h"
 
@@ -95,15 +96,19 @@ json NoticeParams(const Case& k, const json& definition) {
           {"path", "/my/applications/" + k.reference}};
 }
 
-/// A notice, written in the transaction of the change that causes it.
+/// A notice, written in the transaction of the change that causes it. A
+/// citizen named by the application who has no account yet is not told here:
+/// they find it under "Waiting for you" once they sign in.
 Status Notify(db::Connection& c, const std::string& to_kind, const std::string& to, const std::string& template_id,
               const json& params, const std::string& now) {
   if (to.empty()) return {};
-  const db::Value row[] = {to_kind, to, template_id, params.dump(), now};
-  DZONG_TRY(c.Execute("INSERT INTO notification_outbox (channel, recipient, template, payload, created_at) "
-                      "VALUES (?, ?, ?, ?, ?)",
-                      row));
-  return {};
+  notify::Notice notice{to_kind, to, template_id, params, "", params.value("reference", "")};
+  Status sent = notify::Enqueue(c, notice, now);
+  if (!sent.ok() && to_kind == "account" && sent.error().code == notify::errc::kInvalidNotice &&
+      !sent.error().fields.empty() && sent.error().fields[0].field == "to" && sent.error().fields[0].rule == "exists") {
+    return {};
+  }
+  return sent;
 }
 
 struct EventInput {
