@@ -39,6 +39,8 @@ constexpr DemoAccount kDemo[] = {
      "platform_administrator"},
     {AccountKind::kOfficial, "ugyen.tenzin", "Ugyen Tenzin", "GOVTECH", "Platform-Admin2-2026",
      "platform_administrator"},
+    {AccountKind::kOfficial, "deki.choden", "Deki Choden", "DZ-THIMPHU", "Community-Centre-2026",
+     "community_centre_operator"},
 };
 
 }  // namespace
