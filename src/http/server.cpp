@@ -211,8 +211,9 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
     bhttp::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->OnRead(ec);
       const ServerOptions& limits = self->server_.options_;
-      const bool upload =
-          !limits.upload_prefix.empty() && self->parser_->get().target().starts_with(limits.upload_prefix);
+      const auto target = self->parser_->get().target();
+      const bool upload = std::any_of(limits.upload_prefixes.begin(), limits.upload_prefixes.end(),
+                                      [&](const std::string& prefix) { return target.starts_with(prefix); });
       if (!upload) {
         self->body_limit_ = limits.body_limit;
         self->parser_->body_limit(limits.body_limit);

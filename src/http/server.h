@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "http/message.h"
@@ -18,9 +19,9 @@ struct ServerOptions {
   int threads = 4;
   std::size_t header_limit = 16 * 1024;  ///< bytes of request line and headers (431 beyond)
   std::size_t body_limit = 1024 * 1024;  ///< bytes of body (413 beyond)
-  /// Requests whose target starts with `upload_prefix` (file uploads) may
-  /// send up to `upload_body_limit` bytes of body; empty: no such paths.
-  std::string upload_prefix;
+  /// Requests whose target starts with one of `upload_prefixes` (file
+  /// uploads) may send up to `upload_body_limit` bytes of body; empty: no such paths.
+  std::vector<std::string> upload_prefixes;
   std::size_t upload_body_limit = 0;
   std::chrono::milliseconds read_timeout{15000};  ///< to read one request once it has begun
   std::chrono::milliseconds idle_timeout{60000};  ///< between requests on a kept-alive connection

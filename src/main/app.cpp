@@ -169,6 +169,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(workflow::AddTaskPages(p->router, *p->workflow, *p->web));
   DZONG_TRY(workflow::AddPages(p->router, *p->workflow, *p->forms, *p->registries, *p->web));
   DZONG_TRY(notify::AddPages(p->router, *p->notify, *p->web));
+  DZONG_TRY(forms::AddAssistPages(p->router, *p->forms, *p->services, *p->registries, *p->organisations,
+                                  *p->identity, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -205,7 +207,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   // A page of a draft may carry files up to the largest document a service
   // may ask for (20 MiB), with room for the form around them.
   http::ServerOptions server_options = config.server;
-  server_options.upload_prefix = "/my/drafts/";
+  server_options.upload_prefixes = {"/my/drafts/", "/assist/"};
   server_options.upload_body_limit = std::max<std::size_t>(config.server.body_limit, 21 * 1024 * 1024);
   p->server = std::make_unique<http::Server>(
       server_options, [dispatcher](http::Request& r) { return dispatcher->Handle(r); },

@@ -187,10 +187,10 @@ class NotifyTest : public ::testing::Test {
     auto started = server_.app().Forms().Start("notify-test-note", kCitizen, false, citizen);
     EXPECT_TRUE(started.ok()) << started.error().message;
     if (!started.ok()) return {};
-    auto saved = server_.app().Forms().SavePage(started->id, kCitizen, "note_page", {{"note", "For the tests"}}, {}, {},
+    auto saved = server_.app().Forms().SavePage(started->id, std::string(kCitizen), "note_page", {{"note", "For the tests"}}, {}, {},
                                                 citizen);
     EXPECT_TRUE(saved.ok()) << saved.error().message;
-    auto submitted = server_.app().Forms().Submit(started->id, kCitizen, citizen);
+    auto submitted = server_.app().Forms().Submit(started->id, std::string(kCitizen), citizen);
     EXPECT_TRUE(submitted.ok()) << submitted.error().message;
     if (!submitted.ok()) return {};
     EXPECT_EQ(submitted->owner, "DCRC");

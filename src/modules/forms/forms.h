@@ -41,6 +41,9 @@ class ExchangeService;
 namespace dzong::organisations {
 class OrganisationService;
 }
+namespace dzong::identity {
+class IdentityService;
+}
 
 namespace dzong::forms {
 
@@ -51,7 +54,49 @@ inline constexpr char kPageNotFound[] = "forms.page_not_found";
 inline constexpr char kIncomplete[] = "forms.incomplete";
 inline constexpr char kFileNotFound[] = "forms.file_not_found";
 inline constexpr char kIdempotencyConflict[] = "forms.idempotency_conflict";
+inline constexpr char kCitizenNotFound[] = "forms.citizen_not_found";
+inline constexpr char kCodeNotFound[] = "forms.consent_code_not_found";
+inline constexpr char kCodeExpired[] = "forms.consent_code_expired";
+inline constexpr char kCodeUsed[] = "forms.consent_code_used";
 }  // namespace errc
+
+/// Who works on a draft: the citizen applying for themselves, or the
+/// community-centre operator who started it on a citizen's behalf. Only
+/// that operator may open an assisted draft; the citizen's own pages never
+/// show it while it is unfinished.
+struct Holder {
+  std::string id;          ///< the citizen's CID, or the operator's username
+  bool assisting = false;  ///< an operator working on a citizen's behalf
+  /// A CID alone is the citizen themselves, as the citizen's pages ask.
+  Holder(std::string cid) : id(std::move(cid)) {}  // NOLINT(google-explicit-constructor)
+  static Holder Operator(std::string username) {
+    Holder h(std::move(username));
+    h.assisting = true;
+    return h;
+  }
+};
+
+/// A person as an operator finds them in the population register.
+struct Citizen {
+  std::string cid;
+  std::string given_name;
+  std::string surname;
+  std::string dzongkhag;
+  std::string gewog;
+};
+
+/// The purpose an operator's steps are recorded with: "assisted:service:<code>",
+/// or "assisted" before a service is chosen.
+std::string AssistedPurpose(const std::string& service);
+
+/// How a community-centre operator recorded a citizen's consent to
+/// pre-fill, with its evidence.
+struct Assistance {
+  std::string assisted_by;  ///< the operator's username
+  std::string centre;       ///< the operator's organisation
+  std::string method;       ///< paper, sms, refused
+  std::string evidence;     ///< paper: the scan's SHA-256; sms: "code <id> to <mobile>"; refused: empty
+};
 
 /// Where a pre-filled answer came from.
 struct Source {
@@ -76,6 +121,8 @@ struct Draft {
   std::string created_at;
   std::string updated_at;
   std::string expires_at;  ///< UTC
+  /// Set when an operator started it for the applicant (assisted digital).
+  std::optional<Assistance> assisted;
 };
 
 struct Application {
@@ -85,11 +132,16 @@ struct Application {
   std::int64_t version = 0;
   std::string owner;
   std::string applicant;
-  std::string channel;  ///< web
+  std::string channel;  ///< web, community_centre
   nlohmann::json answers;
   std::string state;  ///< the workflow's state; the initial one on submission
   std::string submitted_at;
   std::int64_t draft_id = 0;
+  /// Who sent it when not the applicant: the community-centre operator's
+  /// username, and their organisation (the centre).
+  std::optional<std::string> submitted_by;
+  std::optional<std::string> submitted_centre;
+  std::optional<std::string> consent_method;  ///< assisted: paper, sms, refused
 };
 
 /// A stored upload's row: the bytes live at <data_dir>/uploads/<aa>/<sha256>.
@@ -125,10 +177,16 @@ class FormService {
   /// Starts a draft on the service's current published version; with
   /// `consent`, pre-fills what can be, recording each read and, where an
   /// agreement is involved, a consent artefact. Errors: services.not_found.
-  Result<Draft> Start(const std::string& code, const std::string& applicant, bool consent, const audit::Actor& actor);
-  /// The applicant's draft. Errors: forms.draft_not_found (someone else's
+  /// With `assisted`, an operator starts it on the applicant's behalf
+  /// (consent as the assistance records it; a scan in `scan` is stored with
+  /// the draft; a one-time code `code_id` is used up by it).
+  Result<Draft> Start(const std::string& code, const std::string& applicant, bool consent, const audit::Actor& actor,
+                      const std::optional<Assistance>& assisted = std::nullopt,
+                      const std::optional<std::pair<StoredFile, std::string>>& scan = std::nullopt,
+                      std::optional<std::int64_t> code_id = std::nullopt);
+  /// The holder's draft. Errors: forms.draft_not_found (someone else's
   /// too), forms.draft_expired (and it is removed).
-  Result<Draft> Get(std::int64_t id, const std::string& applicant);
+  Result<Draft> Get(std::int64_t id, const Holder& holder);
   /// The applicant's drafts that have not expired (the expired are removed).
   Result<std::vector<Draft>> Drafts(const std::string& applicant);
   /// The version a draft keeps.
@@ -137,15 +195,62 @@ class FormService {
   /// answers of fields that no longer show are dropped, and pre-fills that
   /// depend on the new answers are read. Errors: forms.draft_not_found,
   /// forms.draft_expired, forms.page_not_found.
-  Result<Draft> SavePage(std::int64_t id, const std::string& applicant, const std::string& page,
+  Result<Draft> SavePage(std::int64_t id, const Holder& holder, const std::string& page,
                          const nlohmann::json& answers, const std::vector<StoredFile>& files,
                          const std::vector<std::string>& bodies, const audit::Actor& actor);
   /// Submits: the application on the draft's version, in the workflow's
   /// initial state, and the draft removed, in one transaction. A draft
   /// already submitted gives its application. Errors: forms.draft_not_found,
   /// forms.draft_expired, forms.incomplete (a page still to answer).
-  Result<Application> Submit(std::int64_t id, const std::string& applicant, const audit::Actor& actor);
-  /// Applies in one call (the API channel): starts a draft on the current
+  /// An operator's draft is sent with channel community_centre, names them
+  /// as its sender, and tells the applicant in the notification outbox.
+  Result<Application> Submit(std::int64_t id, const Holder& holder, const audit::Actor& actor);
+  /// The application made from a draft (for an operator: one they sent).
+  /// Errors: forms.draft_not_found.
+  Result<Application> SubmittedFrom(std::int64_t draft_id, const Holder& holder);
+  /// A file `uploaded_by` uploaded, with its bytes. Errors: forms.file_not_found.
+  Result<std::pair<StoredFile, std::string>> ReadFile(const std::string& sha256, const std::string& uploaded_by);
+
+  /// The applications a citizen made, or that were made for them, newest first.
+  Result<std::vector<Application>> ApplicationsOf(const std::string& applicant);
+  /// The applications an operator sent on citizens' behalf, newest first.
+  Result<std::vector<Application>> SubmittedByOperator(const std::string& username);
+  /// The operator's unfinished drafts for citizens, newest first.
+  Result<std::vector<Draft>> AssistedDrafts(const std::string& username);
+
+  /// A person in the population register, for an operator about to apply
+  /// on their behalf; the read is recorded with them as its subject and the
+  /// assisted application as its purpose. Errors: request.invalid (cid:
+  /// its shape), forms.citizen_not_found.
+  /// `action` names the step (assist.citizen_search, assist.citizen_read)
+  /// and `status` the answer its call is recorded with.
+  Result<Citizen> FindCitizen(const std::string& cid, const audit::Actor& actor, const std::string& action, int status);
+  /// Stores an operator's scan of the consent the citizen signed on paper
+  /// and starts the draft with it. Errors: request.invalid (scan: missing,
+  /// too large, not a PDF, JPEG or PNG), services.not_found.
+  Result<Draft> StartWithScan(const std::string& citizen, const std::string& service, const std::string& filename,
+                              std::string bytes, const audit::Actor& actor);
+  /// Sends a citizen a one-time code by SMS (through the notification
+  /// outbox) for consent to an assisted application of `service`. Returns
+  /// the code's id. Errors: request.invalid (mobile), services.not_found.
+  Result<std::int64_t> SendConsentCode(const std::string& citizen, const std::string& service, const std::string& mobile,
+                                       const audit::Actor& actor);
+  /// Checks the code the citizen read out; the right one starts the draft
+  /// with consent by SMS. A wrong code counts an attempt and records
+  /// nothing else. Errors: request.invalid (code: wrong, format,
+  /// too_many_attempts), forms.consent_code_not_found,
+  /// forms.consent_code_expired, forms.consent_code_used.
+  Result<Draft> CheckConsentCode(std::int64_t code_id, const std::string& code, const audit::Actor& actor);
+  /// The code's citizen, service and the mobile it went to (masked is the
+  /// caller's business), if the operator sent it.
+  struct ConsentCode {
+    std::int64_t id = 0;
+    std::string citizen, service, mobile, expires_at;
+    std::int64_t attempts = 0;
+    bool used = false;
+  };
+  Result<ConsentCode> GetConsentCode(std::int64_t code_id, const std::string& operator_username);
+    /// Applies in one call (the API channel): starts a draft on the current
   /// version, checks and saves each page that shows with `answers` (field
   /// id → answer, as the form stores them), and submits. The same
   /// `idempotency_key` and request again give the application the first
@@ -155,10 +260,6 @@ class FormService {
   Result<Application> SubmitAnswers(const std::string& code, const std::string& applicant, bool consent,
                                     const nlohmann::json& answers, const std::string& idempotency_key,
                                     const audit::Actor& actor);
-  /// The application made from a draft. Errors: forms.draft_not_found.
-  Result<Application> SubmittedFrom(std::int64_t draft_id, const std::string& applicant);
-  /// A file the applicant uploaded, with its bytes. Errors: forms.file_not_found.
-  Result<std::pair<StoredFile, std::string>> ReadFile(const std::string& sha256, const std::string& applicant);
   /// A stored file by its hash, whoever uploaded it: for the officers of an
   /// application that names it (the caller checks that it does).
   /// Errors: forms.file_not_found.
@@ -182,6 +283,15 @@ class FormService {
   void SetOnSubmit(OnSubmit hook) { on_submit_ = std::move(hook); }
 
  private:
+  /// The operator's record of the citizen's consent, in the draft's
+  /// transaction: the scan's upload row, the code used up, the audit event.
+  Status RecordAssistedConsent(db::Connection& c, const Draft& d, const Assistance& a,
+                               const std::optional<std::pair<StoredFile, std::string>>& scan,
+                               std::optional<std::int64_t> code_id, const audit::Actor& actor);
+  /// Tells the applicant that an operator sent an application for them.
+  Status NotifySubmittedForYou(db::Connection& c, const Application& a, const nlohmann::json& definition);
+  Result<std::vector<Application>> ApplicationsWhere(const std::string& condition, const std::string& value);
+  Result<std::vector<Draft>> DraftsWhere(const std::string& condition, const std::string& value);
   Status Prefill(Draft& draft, const services::Version& version, std::vector<audit::Event>& reads,
                  const audit::Actor& actor);
   Status StoreBytes(const std::string& sha256, const std::string& bytes);
@@ -190,7 +300,7 @@ class FormService {
     std::string idempotency_key;
     std::string request_hash;
   };
-  Result<Application> SubmitVia(std::int64_t id, const std::string& applicant, const audit::Actor& actor,
+  Result<Application> SubmitVia(std::int64_t id, const Holder& holder, const audit::Actor& actor,
                                 const Channel& channel);
   /// The application an earlier request with this key made; an error when
   /// the key came with another request.
@@ -218,6 +328,12 @@ Status AddPages(http::Router& router, FormService& forms, services::ServiceCatal
 
 /// POST /api/v1/services/{code}/applications: a citizen applies in one call.
 Status AddRoutes(http::Router& router, FormService& forms);
+/// The community-centre operator's pages (assisted digital): /assist to
+/// find a citizen, choose a service and record consent, the form runner's
+/// pages under /assist/drafts, and /assist/applications.
+Status AddAssistPages(http::Router& router, FormService& forms, services::ServiceCatalogue& catalogue,
+                      registries::RegistryService& registries, organisations::OrganisationService& organisations,
+                      identity::IdentityService& identity, web::Web& web);
 
 std::span<const EmbeddedFile> Migrations();
 

@@ -31,13 +31,18 @@ std::optional<std::int64_t> ParseId(const std::string& text) {
   return id;
 }
 
-std::string DraftPath(std::int64_t id) { return fmt::format("/my/drafts/{}", id); }
-
 class Pages {
  public:
+  /// `assisting`: the pages a community-centre operator fills a citizen's
+  /// draft with, under /assist/drafts; else the citizen's own, under /my/drafts.
   Pages(FormService& forms, services::ServiceCatalogue& catalogue, registries::RegistryService& registries,
-        organisations::OrganisationService& organisations, web::Web& web)
-      : forms_(forms), catalogue_(catalogue), registries_(registries), organisations_(organisations), web_(web) {}
+        organisations::OrganisationService& organisations, web::Web& web, bool assisting)
+      : forms_(forms),
+        catalogue_(catalogue),
+        registries_(registries),
+        organisations_(organisations),
+        web_(web),
+        assisting_(assisting) {}
 
   Response StartForm(const Request& r, const std::string& code) {
     auto context = StartContext(r, code);
@@ -72,7 +77,10 @@ class Pages {
       return web_.ErrorPage(r, Error(errc::kPageNotFound, "no such page"), 404);
     }
     const Inputs inputs = InputsFrom(*page, draft.answers);
-    return web_.Page(r, "form_page", PageTitle(r, *page), PageContext(r, draft, version, *page, inputs, {}));
+    Response res = web_.Page(r, "form_page", PageTitle(r, *page), PageContext(r, draft, version, *page, inputs, {}));
+    // An operator sees a citizen's answers: the call names them.
+    if (assisting_) res.audit_subjects = {draft.applicant};
+    return res;
   }
 
   Response SavePage(const Request& r, const std::string& id_text, const std::string& page_id) {
@@ -112,7 +120,7 @@ class Pages {
       stored.push_back({f.sha256, static_cast<std::int64_t>(f.body.size()), f.media_type, f.filename, r.principal.id, ""});
       bodies.push_back(std::move(f.body));
     }
-    auto saved = forms_.SavePage(draft.id, r.principal.id, page_id, read.answers, stored, bodies, audit::ActorOf(r));
+    auto saved = forms_.SavePage(draft.id, HolderOf(r), page_id, read.answers, stored, bodies, audit::ActorOf(r));
     if (!saved.ok()) return DraftError(r, saved.error());
     return web::Web::Redirect(Next(*saved, definition));
   }
@@ -126,7 +134,9 @@ class Pages {
     json context = views::CheckContext(web_, r, draft, version.definition, DraftPath(draft.id), SourceNames(r, draft));
     context["service_title"] = services::TextIn(version.definition["title"], web_.Language(r));
     context["action"] = DraftPath(draft.id) + "/submit";
-    return web_.Page(r, "form_check", "form_check_title", context);
+    Response res = web_.Page(r, "form_check", "form_check_title", context);
+    if (assisting_) res.audit_subjects = {draft.applicant};
+    return res;
   }
 
   Response Submit(const Request& r, const std::string& id_text) {
@@ -134,7 +144,7 @@ class Pages {
     if (!form.ok()) return FormError(r, form.error());
     const auto id = ParseId(id_text);
     if (!id) return web_.ErrorPage(r, Error(errc::kDraftNotFound, "no such draft"), 404);
-    auto made = forms_.Submit(*id, r.principal.id, audit::ActorOf(r));
+    auto made = forms_.Submit(*id, HolderOf(r), audit::ActorOf(r));
     if (!made.ok()) {
       if (made.error().code == errc::kIncomplete) return web::Web::Redirect(DraftPath(*id) + "/check");
       return DraftError(r, made.error());
@@ -145,16 +155,20 @@ class Pages {
   Response Submitted(const Request& r, const std::string& id_text) {
     const auto id = ParseId(id_text);
     if (!id) return web_.ErrorPage(r, Error(errc::kDraftNotFound, "no such draft"), 404);
-    auto made = forms_.SubmittedFrom(*id, r.principal.id);
+    auto made = forms_.SubmittedFrom(*id, HolderOf(r));
     if (!made.ok()) return web_.ErrorPage(r, made.error(), 404);
     auto version = catalogue_.GetVersion(made->service, made->version);
     if (!version.ok()) return web_.ErrorPage(r, version.error(), 500);
     const std::string lang = web_.Language(r);
-    return web_.Page(r, "form_sent", "form_sent_title",
-                     {{"reference", made->reference},
-                      {"service_title", services::TextIn(version->definition["title"], lang)},
-                      {"owner", OrganisationName(r, made->owner)},
-                      {"submitted", web::BhutanTime(made->submitted_at)}});
+    Response page = web_.Page(r, "form_sent", "form_sent_title",
+                              {{"reference", made->reference},
+                               {"service_title", services::TextIn(version->definition["title"], lang)},
+                               {"owner", OrganisationName(r, made->owner)},
+                               {"submitted", web::BhutanTime(made->submitted_at)},
+                               {"assisting", assisting_},
+                               {"drafts_href", DraftsHref()}});
+    if (assisting_) page.audit_subjects = {made->applicant};
+    return page;
   }
 
   Response Drafts(const Request& r) {
@@ -175,9 +189,10 @@ class Pages {
   Response File(const Request& r, const std::string& id_text, const std::string& sha256) {
     const auto id = ParseId(id_text);
     if (!id) return web_.ErrorPage(r, Error(errc::kDraftNotFound, "no such draft"), 404);
-    // The draft, or the application made from it, must be the person's own.
-    auto draft = forms_.Get(*id, r.principal.id);
-    if (!draft.ok() && !forms_.SubmittedFrom(*id, r.principal.id).ok()) {
+    // The draft, or the application made from it, must be the person's own
+    // (for an operator: one they work on or sent).
+    auto draft = forms_.Get(*id, HolderOf(r));
+    if (!draft.ok() && !forms_.SubmittedFrom(*id, HolderOf(r)).ok()) {
       return DraftError(r, draft.error());
     }
     auto file = forms_.ReadFile(sha256, r.principal.id);
@@ -208,11 +223,22 @@ class Pages {
     services::Version version;
   };
 
+  /// Who works on the drafts these pages show.
+  Holder HolderOf(const Request& r) const {
+    return assisting_ ? Holder::Operator(r.principal.id) : Holder(r.principal.id);
+  }
+
+  std::string DraftPath(std::int64_t id) const {
+    return fmt::format("{}/{}", assisting_ ? "/assist/drafts" : "/my/drafts", id);
+  }
+
+  std::string DraftsHref() const { return assisting_ ? "/assist" : "/my/drafts"; }
+
   /// The person's draft and its version, or the page that says why not.
   std::variant<Loaded, Response> Load(const Request& r, const std::string& id_text) {
     const auto id = ParseId(id_text);
     if (!id) return web_.ErrorPage(r, Error(errc::kDraftNotFound, "no such draft"), 404);
-    auto draft = forms_.Get(*id, r.principal.id);
+    auto draft = forms_.Get(*id, HolderOf(r));
     if (!draft.ok()) return DraftError(r, draft.error());
     auto version = forms_.VersionOf(*draft);
     if (!version.ok()) return web_.ErrorPage(r, version.error(), 500);
@@ -221,7 +247,7 @@ class Pages {
 
   Response DraftError(const Request& r, const Error& e) {
     if (e.code == errc::kDraftExpired) {
-      return web_.Page(r, "form_expired", "form_expired_title", json::object(), 410);
+      return web_.Page(r, "form_expired", "form_expired_title", {{"drafts_href", DraftsHref()}}, 410);
     }
     if (e.code == errc::kDraftNotFound || e.code == errc::kPageNotFound || e.code == errc::kFileNotFound) {
       return web_.ErrorPage(r, e, 404);
@@ -351,7 +377,8 @@ class Pages {
     context["lead"] = page.contains("lead") ? services::TextIn(page["lead"], lang) : "";
     context["action"] = fmt::format("{}/pages/{}", DraftPath(d.id), page.value("id", ""));
     // Back: the page before this one that shows, else the start page.
-    std::string back = fmt::format("/services/{}/apply", d.service);
+    std::string back = d.assisted ? fmt::format("/assist/citizens/{}/services/{}", d.applicant, d.service)
+                                  : fmt::format("/services/{}/apply", d.service);
     json all = d.answers;
     for (const auto& [id, source] : d.prefilled.items()) all[id] = source.at("value");
     for (const json* p : VisiblePages(version.definition, all)) {
@@ -405,14 +432,46 @@ class Pages {
   registries::RegistryService& registries_;
   organisations::OrganisationService& organisations_;
   web::Web& web_;
+  bool assisting_;
 };
 
 }  // namespace
 
+Status AddAssistedDraftPages(http::Router& router, FormService& forms, services::ServiceCatalogue& catalogue,
+                             registries::RegistryService& registries, organisations::OrganisationService& organisations,
+                             web::Web& web) {
+  auto pages = std::make_shared<Pages>(forms, catalogue, registries, organisations, web, /*assisting=*/true);
+  DZONG_TRY(router.Add({"GET", "/assist/drafts/{id}/pages/{page}", "applications.assist", "forms.draft_read",
+                        [pages](const Request& r, const http::PathParams& p) {
+                          return pages->ShowPage(r, p.at("id"), p.at("page"));
+                        },
+                        "one page of a draft an operator fills in for a citizen"}));
+  DZONG_TRY(router.Add({"POST", "/assist/drafts/{id}/pages/{page}", "applications.assist", "forms.draft_save",
+                        [pages](const Request& r, const http::PathParams& p) {
+                          return pages->SavePage(r, p.at("id"), p.at("page"));
+                        },
+                        "answer one page of a citizen's draft (with its files), as their operator"}));
+  DZONG_TRY(router.Add({"GET", "/assist/drafts/{id}/check", "applications.assist", "forms.draft_read",
+                        [pages](const Request& r, const http::PathParams& p) { return pages->Check(r, p.at("id")); },
+                        "check the answers of a citizen's draft before sending it"}));
+  DZONG_TRY(router.Add({"POST", "/assist/drafts/{id}/submit", "applications.assist", "forms.application_submit",
+                        [pages](const Request& r, const http::PathParams& p) { return pages->Submit(r, p.at("id")); },
+                        "send a citizen's draft as an application, channel community centre"}));
+  DZONG_TRY(router.Add({"GET", "/assist/drafts/{id}/submitted", "applications.assist", "forms.application_read",
+                        [pages](const Request& r, const http::PathParams& p) { return pages->Submitted(r, p.at("id")); },
+                        "the confirmation of an application sent for a citizen, with its reference"}));
+  DZONG_TRY(router.Add({"GET", "/assist/drafts/{id}/files/{sha256}", "applications.assist", "forms.file_read",
+                        [pages](const Request& r, const http::PathParams& p) {
+                          return pages->File(r, p.at("id"), p.at("sha256"));
+                        },
+                        "a file the operator uploaded for a citizen's draft, as an attachment"}));
+  return {};
+}
+
 Status AddPages(http::Router& router, FormService& forms, services::ServiceCatalogue& catalogue,
                 registries::RegistryService& registries, organisations::OrganisationService& organisations,
                 web::Web& web) {
-  auto pages = std::make_shared<Pages>(forms, catalogue, registries, organisations, web);
+  auto pages = std::make_shared<Pages>(forms, catalogue, registries, organisations, web, /*assisting=*/false);
   DZONG_TRY(router.Add({"GET", "/services/{code}/apply", "consent.self", http::kNoAuditEvent,
                         [pages](const Request& r, const http::PathParams& p) { return pages->StartForm(r, p.at("code")); },
                         "the start page of an application, with the consent question for pre-filling"}));

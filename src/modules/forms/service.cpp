@@ -30,9 +30,11 @@ namespace {
 using nlohmann::json;
 
 constexpr char kDraftColumns[] =
-    "id, service, version, applicant, consent, answers, prefilled, pages_done, created_at, updated_at, expires_at";
+    "id, service, version, applicant, consent, answers, prefilled, pages_done, created_at, updated_at, expires_at, "
+    "assisted_by, assisted_centre, consent_method, consent_evidence";
 constexpr char kApplicationColumns[] =
-    "id, reference, service, service_version, owner, applicant, channel, answers, state, submitted_at, draft_id";
+    "id, reference, service, service_version, owner, applicant, channel, answers, state, submitted_at, draft_id, "
+    "submitted_by, submitted_centre, consent_method";
 
 Draft DraftFromRow(const db::Row& r) {
   Draft d;
@@ -47,6 +49,10 @@ Draft DraftFromRow(const db::Row& r) {
   d.created_at = r.Text(8);
   d.updated_at = r.Text(9);
   d.expires_at = r.Text(10);
+  if (!r.IsNull(11)) {
+    d.assisted = Assistance{r.Text(11), r.OptText(12).value_or(""), r.OptText(13).value_or(""),
+                            r.OptText(14).value_or("")};
+  }
   return d;
 }
 
@@ -63,6 +69,9 @@ Application ApplicationFromRow(const db::Row& r) {
   a.state = r.Text(8);
   a.submitted_at = r.Text(9);
   a.draft_id = r.Int(10);
+  a.submitted_by = r.OptText(11);
+  a.submitted_centre = r.OptText(12);
+  a.consent_method = r.OptText(13);
   return a;
 }
 
@@ -75,10 +84,18 @@ json Merged(const Draft& d) {
 
 std::string Purpose(const std::string& code) { return "service:" + code; }
 
-Result<std::optional<Application>> FindSubmitted(db::Connection& c, std::int64_t draft_id, const std::string& applicant) {
-  const db::Value key[] = {draft_id, applicant};
+/// The rows a holder may touch: a citizen's own (never an operator's
+/// draft for them), or the ones an operator started.
+std::string DraftsOf(const Holder& h) { return h.assisting ? "assisted_by = ?" : "applicant = ? AND assisted_by IS NULL"; }
+
+/// A citizen sees every application made for them; an operator those they sent.
+std::string ApplicationsOfHolder(const Holder& h) { return h.assisting ? "submitted_by = ?" : "applicant = ?"; }
+
+Result<std::optional<Application>> FindSubmitted(db::Connection& c, std::int64_t draft_id, const Holder& holder) {
+  const db::Value key[] = {draft_id, holder.id};
   DZONG_ASSIGN_OR_RETURN(db::Rows rows, c.Query(std::string("SELECT ") + kApplicationColumns +
-                                                    " FROM applications WHERE draft_id = ? AND applicant = ?",
+                                                    " FROM applications WHERE draft_id = ? AND " +
+                                                    ApplicationsOfHolder(holder),
                                                 key));
   if (rows.empty()) return std::optional<Application>();
   return std::optional<Application>(ApplicationFromRow(rows[0]));
@@ -270,7 +287,9 @@ Status FormService::Prefill(Draft& draft, const services::Version& version, std:
 }
 
 Result<Draft> FormService::Start(const std::string& code, const std::string& applicant, bool consent,
-                                 const audit::Actor& actor) {
+                                 const audit::Actor& actor, const std::optional<Assistance>& assisted,
+                                 const std::optional<std::pair<StoredFile, std::string>>& scan,
+                                 std::optional<std::int64_t> code_id) {
   DZONG_ASSIGN_OR_RETURN(services::Service service, catalogue_.GetPublished(code));
   if (!service.published_version) return Error(services::errc::kNotFound, fmt::format("{} is not published", code));
   DZONG_ASSIGN_OR_RETURN(services::Version version, catalogue_.GetVersion(code, *service.published_version));
@@ -283,6 +302,7 @@ Result<Draft> FormService::Start(const std::string& code, const std::string& app
   d.created_at = FormatUtc(now);
   d.updated_at = d.created_at;
   d.expires_at = FormatUtc(now + draft_lifetime_);
+  d.assisted = assisted;
   std::vector<audit::Event> reads;
   if (consent) {
     // Consent artefacts for the registers read under another agency's
@@ -316,16 +336,34 @@ Result<Draft> FormService::Start(const std::string& code, const std::string& app
   const std::string bytes = RandomBytes(sizeof random);
   std::memcpy(&random, bytes.data(), sizeof random);
   d.id = static_cast<std::int64_t>(random % ((std::uint64_t{1} << 53) - 1)) + 1;  // exact in a JavaScript number
+  if (scan) DZONG_TRY(StoreBytes(scan->first.sha256, scan->second));
   return db_.WriteValue<Draft>([&](db::Connection& c) -> Result<Draft> {
-    const db::Value row[] = {d.id,          d.service,          d.version,  d.applicant, std::int64_t{d.consent ? 1 : 0},
-                             d.answers.dump(), d.prefilled.dump(), json(d.pages_done).dump(), d.created_at,
-                             d.updated_at,  d.expires_at};
+    const auto optional = [](const std::optional<std::string>& v) { return v ? db::Value(*v) : db::Value(nullptr); };
+    const db::Value row[] = {d.id,
+                             d.service,
+                             d.version,
+                             d.applicant,
+                             std::int64_t{d.consent ? 1 : 0},
+                             d.answers.dump(),
+                             d.prefilled.dump(),
+                             json(d.pages_done).dump(),
+                             d.created_at,
+                             d.updated_at,
+                             d.expires_at,
+                             optional(assisted ? std::optional(assisted->assisted_by) : std::nullopt),
+                             optional(assisted ? std::optional(assisted->centre) : std::nullopt),
+                             optional(assisted ? std::optional(assisted->method) : std::nullopt),
+                             optional(assisted ? std::optional(assisted->evidence) : std::nullopt)};
     DZONG_TRY(c.Execute("INSERT INTO form_drafts (id, service, version, applicant, consent, answers, prefilled, "
-                        "pages_done, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "pages_done, created_at, updated_at, expires_at, assisted_by, assisted_centre, consent_method, "
+                        "consent_evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         row));
-    audit::Event started = audit::For(actor, "forms.draft_started", "draft", std::to_string(d.id),
-                                      json({{"service", code}, {"version", d.version}, {"consent", consent}}).dump());
+    if (assisted) DZONG_TRY(RecordAssistedConsent(c, d, *assisted, scan, code_id, actor));
+    json detail = {{"service", code}, {"version", d.version}, {"consent", consent}};
+    if (assisted) detail["assisted_by"] = assisted->assisted_by;
+    audit::Event started = audit::For(actor, "forms.draft_started", "draft", std::to_string(d.id), detail.dump());
     started.subject = applicant;
+    if (assisted) started.purpose = AssistedPurpose(code);
     DZONG_TRY(audit::AppendWithCall(c, started, actor, 303, clock_));
     for (auto& read : reads) read.object_id += " (draft " + std::to_string(d.id) + ")";
     if (!reads.empty()) DZONG_TRY(audit::AppendAll(c, reads, clock_));
@@ -333,19 +371,19 @@ Result<Draft> FormService::Start(const std::string& code, const std::string& app
   });
 }
 
-Result<Draft> FormService::Get(std::int64_t id, const std::string& applicant) {
+Result<Draft> FormService::Get(std::int64_t id, const Holder& holder) {
   DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([&](db::Connection& c) {
-                           const db::Value key[] = {id, applicant};
-                           return c.Query(std::string("SELECT ") + kDraftColumns +
-                                              " FROM form_drafts WHERE id = ? AND applicant = ?",
+                           const db::Value key[] = {id, holder.id};
+                           return c.Query(std::string("SELECT ") + kDraftColumns + " FROM form_drafts WHERE id = ? AND " +
+                                              DraftsOf(holder),
                                           key);
                          }));
   if (rows.empty()) return Error(errc::kDraftNotFound, fmt::format("you have no draft {}", id));
   Draft d = DraftFromRow(rows[0]);
   if (FormatUtc(clock_.Now()) >= d.expires_at) {
     DZONG_TRY(db_.Write([&](db::Connection& c) -> Status {
-      const db::Value key[] = {id, applicant};
-      DZONG_TRY(c.Execute("DELETE FROM form_drafts WHERE id = ? AND applicant = ?", key));
+      const db::Value key[] = {id, holder.id};
+      DZONG_TRY(c.Execute("DELETE FROM form_drafts WHERE id = ? AND " + DraftsOf(holder), key));
       return {};
     }));
     return Error(errc::kDraftExpired, fmt::format("draft {} expired at {}", id, d.expires_at));
@@ -357,7 +395,7 @@ Result<std::vector<Draft>> FormService::Drafts(const std::string& applicant) {
   DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([&](db::Connection& c) {
                            const db::Value key[] = {applicant};
                            return c.Query(std::string("SELECT ") + kDraftColumns +
-                                              " FROM form_drafts WHERE applicant = ? ORDER BY created_at DESC",
+                                              " FROM form_drafts WHERE applicant = ? AND assisted_by IS NULL ORDER BY created_at DESC",
                                           key);
                          }));
   const std::string now = FormatUtc(clock_.Now());
@@ -374,10 +412,35 @@ Result<std::vector<Draft>> FormService::Drafts(const std::string& applicant) {
   if (expired) {
     DZONG_TRY(db_.Write([&](db::Connection& c) -> Status {
       const db::Value key[] = {applicant, now};
-      DZONG_TRY(c.Execute("DELETE FROM form_drafts WHERE applicant = ? AND expires_at <= ?", key));
+      DZONG_TRY(c.Execute("DELETE FROM form_drafts WHERE applicant = ? AND assisted_by IS NULL AND expires_at <= ?", key));
       return {};
     }));
   }
+  return out;
+}
+
+Result<std::vector<Draft>> FormService::DraftsWhere(const std::string& condition, const std::string& value) {
+  const std::string now = FormatUtc(clock_.Now());
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([&](db::Connection& c) {
+                           const db::Value key[] = {value, now};
+                           return c.Query(std::string("SELECT ") + kDraftColumns + " FROM form_drafts WHERE " +
+                                              condition + " AND expires_at > ? ORDER BY created_at DESC",
+                                          key);
+                         }));
+  std::vector<Draft> out;
+  for (const auto& r : rows) out.push_back(DraftFromRow(r));
+  return out;
+}
+
+Result<std::vector<Application>> FormService::ApplicationsWhere(const std::string& condition, const std::string& value) {
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, db_.ReadValue<db::Rows>([&](db::Connection& c) {
+                           const db::Value key[] = {value};
+                           return c.Query(std::string("SELECT ") + kApplicationColumns + " FROM applications WHERE " +
+                                              condition + " ORDER BY id DESC",
+                                          key);
+                         }));
+  std::vector<Application> out;
+  for (const auto& r : rows) out.push_back(ApplicationFromRow(r));
   return out;
 }
 
@@ -426,10 +489,10 @@ Status FormService::StoreBytes(const std::string& sha256, const std::string& byt
   return SyncDirectory(dir);
 }
 
-Result<Draft> FormService::SavePage(std::int64_t id, const std::string& applicant, const std::string& page_id,
+Result<Draft> FormService::SavePage(std::int64_t id, const Holder& holder, const std::string& page_id,
                                     const json& page_answers, const std::vector<StoredFile>& files,
                                     const std::vector<std::string>& bodies, const audit::Actor& actor) {
-  DZONG_ASSIGN_OR_RETURN(Draft d, Get(id, applicant));
+  DZONG_ASSIGN_OR_RETURN(Draft d, Get(id, holder));
   DZONG_ASSIGN_OR_RETURN(services::Version version, VersionOf(d));
   const json* page = FindPage(version.definition, page_id);
   if (!page) return Error(errc::kPageNotFound, fmt::format("{} has no page {}", d.service, page_id));
@@ -458,14 +521,15 @@ Result<Draft> FormService::SavePage(std::int64_t id, const std::string& applican
   for (std::size_t i = 0; i < files.size() && i < bodies.size(); ++i) DZONG_TRY(StoreBytes(files[i].sha256, bodies[i]));
   d.updated_at = FormatUtc(clock_.Now());
   return db_.WriteValue<Draft>([&](db::Connection& c) -> Result<Draft> {
-    const db::Value row[] = {d.answers.dump(), d.prefilled.dump(), json(d.pages_done).dump(), d.updated_at, id, applicant};
+    const db::Value row[] = {d.answers.dump(), d.prefilled.dump(), json(d.pages_done).dump(), d.updated_at, id, holder.id};
     DZONG_ASSIGN_OR_RETURN(std::int64_t changed,
                            c.Execute("UPDATE form_drafts SET answers = ?, prefilled = ?, pages_done = ?, updated_at = ? "
-                                     "WHERE id = ? AND applicant = ?",
+                                     "WHERE id = ? AND " +
+                                         DraftsOf(holder),
                                      row));
     if (changed != 1) return Error(errc::kDraftNotFound, fmt::format("you have no draft {}", id));
     for (const StoredFile& f : files) {
-      const db::Value upload[] = {f.sha256, f.size, f.media_type, f.original_name, applicant, d.updated_at};
+      const db::Value upload[] = {f.sha256, f.size, f.media_type, f.original_name, holder.id, d.updated_at};
       DZONG_TRY(c.Execute("INSERT INTO uploads (sha256, size, media_type, original_name, uploaded_by, uploaded_at) "
                           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256, uploaded_by) DO NOTHING",
                           upload));
@@ -474,7 +538,8 @@ Result<Draft> FormService::SavePage(std::int64_t id, const std::string& applican
     for (const StoredFile& f : files) uploaded.push_back(f.sha256);
     audit::Event saved = audit::For(actor, "forms.draft_saved", "draft", std::to_string(id),
                                     json({{"service", d.service}, {"page", page_id}, {"files", uploaded}}).dump());
-    saved.subject = applicant;
+    saved.subject = d.applicant;
+    if (d.assisted) saved.purpose = AssistedPurpose(d.service);
     DZONG_TRY(audit::AppendWithCall(c, saved, actor, 303, clock_));
     for (auto& read : reads) read.object_id += " (draft " + std::to_string(id) + ")";
     if (!reads.empty()) DZONG_TRY(audit::AppendAll(c, reads, clock_));
@@ -482,24 +547,24 @@ Result<Draft> FormService::SavePage(std::int64_t id, const std::string& applican
   });
 }
 
-Result<Application> FormService::SubmittedFrom(std::int64_t draft_id, const std::string& applicant) {
+Result<Application> FormService::SubmittedFrom(std::int64_t draft_id, const Holder& holder) {
   DZONG_ASSIGN_OR_RETURN(auto found, db_.ReadValue<std::optional<Application>>(
-                                         [&](db::Connection& c) { return FindSubmitted(c, draft_id, applicant); }));
+                                         [&](db::Connection& c) { return FindSubmitted(c, draft_id, holder); }));
   if (!found) return Error(errc::kDraftNotFound, fmt::format("you have no application from draft {}", draft_id));
   return *found;
 }
 
-Result<Application> FormService::Submit(std::int64_t id, const std::string& applicant, const audit::Actor& actor) {
-  return SubmitVia(id, applicant, actor, Channel{});
+Result<Application> FormService::Submit(std::int64_t id, const Holder& holder, const audit::Actor& actor) {
+  return SubmitVia(id, holder, actor, Channel{});
 }
 
-Result<Application> FormService::SubmitVia(std::int64_t id, const std::string& applicant, const audit::Actor& actor,
+Result<Application> FormService::SubmitVia(std::int64_t id, const Holder& holder, const audit::Actor& actor,
                                            const Channel& channel) {
-  auto draft = Get(id, applicant);
+  auto draft = Get(id, holder);
   if (!draft.ok()) {
     // Sent twice: the first made the application and removed the draft.
     if (draft.error().code == errc::kDraftNotFound) {
-      auto made = SubmittedFrom(id, applicant);
+      auto made = SubmittedFrom(id, holder);
       if (made.ok()) return made;
     }
     return std::move(draft).error();
@@ -511,8 +576,13 @@ Result<Application> FormService::SubmitVia(std::int64_t id, const std::string& a
   a.service = draft->service;
   a.version = draft->version;
   a.owner = version.definition.value("owner", "");
-  a.applicant = applicant;
-  a.channel = channel.name;
+  a.applicant = draft->applicant;
+  a.channel = draft->assisted ? "community_centre" : channel.name;
+  if (draft->assisted) {
+    a.submitted_by = holder.id;
+    a.submitted_centre = draft->assisted->centre;
+    a.consent_method = draft->assisted->method;
+  }
   a.answers = Prune(version.definition, Merged(*draft));
   a.state = version.definition["workflow"].value("initial", "");
   a.draft_id = id;
@@ -522,10 +592,11 @@ Result<Application> FormService::SubmitVia(std::int64_t id, const std::string& a
   return db_.WriteValue<Application>([&](db::Connection& c) -> Result<Application> {
     // Removing the draft first serialises two submissions of it: the
     // second waits for the first, then finds no draft and its application.
-    const db::Value key[] = {id, applicant};
-    DZONG_ASSIGN_OR_RETURN(std::int64_t removed, c.Execute("DELETE FROM form_drafts WHERE id = ? AND applicant = ?", key));
+    const db::Value key[] = {id, holder.id};
+    DZONG_ASSIGN_OR_RETURN(std::int64_t removed,
+                           c.Execute("DELETE FROM form_drafts WHERE id = ? AND " + DraftsOf(holder), key));
     if (removed != 1) {
-      DZONG_ASSIGN_OR_RETURN(auto made, FindSubmitted(c, id, applicant));
+      DZONG_ASSIGN_OR_RETURN(auto made, FindSubmitted(c, id, holder));
       if (made) return *made;
       return Error(errc::kDraftNotFound, fmt::format("you have no draft {}", id));
     }
@@ -536,24 +607,29 @@ Result<Application> FormService::SubmitVia(std::int64_t id, const std::string& a
                                    "application_sequences.last_number + 1 RETURNING last_number",
                                    counter));
     a.reference = fmt::format("{}-{}-{:06}", a.owner, year, next.at(0).Int(0));
-    const db::Value row[] = {a.reference, a.service, a.version,      a.owner,        a.applicant,
-                             a.channel,   a.answers.dump(), a.state, a.submitted_at, a.draft_id};
+    const auto optional = [](const std::optional<std::string>& v) { return v ? db::Value(*v) : db::Value(nullptr); };
+    const db::Value row[] = {a.reference,      a.service, a.version,      a.owner,    a.applicant,
+                             a.channel,        a.answers.dump(), a.state, a.submitted_at, a.draft_id,
+                             optional(a.submitted_by), optional(a.submitted_centre), optional(a.consent_method),
+                             optional(draft->assisted ? std::optional(draft->assisted->evidence) : std::nullopt)};
     DZONG_ASSIGN_OR_RETURN(db::Rows made,
                            c.Query("INSERT INTO applications (reference, service, service_version, owner, applicant, "
-                                   "channel, answers, state, submitted_at, draft_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                   "channel, answers, state, submitted_at, draft_id, submitted_by, submitted_centre, "
+                                   "consent_method, consent_evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                    "RETURNING id",
                                    row));
     a.id = made.at(0).Int(0);
-    audit::Event submitted = audit::For(actor, "forms.application_submitted", "application", a.reference,
-                                        json({{"service", a.service}, {"version", a.version}, {"state", a.state},
-                                              {"draft", id}})
-                                            .dump());
-    submitted.subject = applicant;
+    json detail = {{"service", a.service}, {"version", a.version}, {"state", a.state}, {"draft", id},
+                   {"channel", a.channel}};
+    if (a.submitted_by) detail["submitted_by"] = *a.submitted_by;
+    audit::Event submitted = audit::For(actor, "forms.application_submitted", "application", a.reference, detail.dump());
+    submitted.subject = a.applicant;
     submitted.purpose = Purpose(a.service);
+    if (draft->assisted) DZONG_TRY(NotifySubmittedForYou(c, a, version.definition));
     DZONG_TRY(audit::AppendWithCall(c, submitted, actor, 303, clock_));
     if (on_submit_) DZONG_TRY(on_submit_(c, a, version.definition, actor));
     if (!channel.idempotency_key.empty()) {
-      const db::Value request[] = {applicant, channel.idempotency_key, channel.request_hash, a.id, a.submitted_at};
+      const db::Value request[] = {a.applicant, channel.idempotency_key, channel.request_hash, a.id, a.submitted_at};
       DZONG_ASSIGN_OR_RETURN(std::int64_t kept,
                              c.Execute("INSERT INTO application_requests (applicant, idempotency_key, request_hash, "
                                        "application_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",

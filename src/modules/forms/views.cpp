@@ -154,7 +154,8 @@ struct Builder {
       if (draft.answers.contains(id) && draft.answers[id].is_object()) {
         const json& file = draft.answers[id];
         v["current_file"] = {{"name", file.value("name", "")},
-                             {"href", fmt::format("/my/drafts/{}/files/{}", draft.id, file.value("sha256", ""))},
+                             {"href", fmt::format("{}/{}/files/{}", draft.assisted ? "/assist/drafts" : "/my/drafts", draft.id,
+                                                  file.value("sha256", ""))},
                              {"size", Size(file.value("size", std::int64_t{0}))}};
       }
     } else if (type == "group") {
@@ -188,8 +189,9 @@ struct Builder {
     text = Replace(text, "{custodian}", Name("org:" + source.value("custodian", "")));
     text = Replace(text, "{date}", web::BhutanTime(source.value("valid_from", "")));
     std::string correction;
-    // Only the person's own record can be corrected at their request.
-    if (source.value("subject", "") == draft.applicant) {
+    // Only the person's own record can be corrected at their request (and
+    // only by them, not by an operator applying for them).
+    if (source.value("subject", "") == draft.applicant && !draft.assisted) {
       correction = fmt::format("/my/corrections/new?registry={}&field={}", http::PercentEncode(registry),
                                http::PercentEncode(source.value("field", "")));
       if (source.value("key", "") != draft.applicant) correction += "&record=" + http::PercentEncode(source.value("key", ""));

@@ -148,6 +148,8 @@ class IdentityService {
   // Accounts.
   Result<Account> CreateAccount(const NewAccount& input, const std::string& actor);
   Result<Account> GetAccount(std::int64_t id);
+  /// The account with this username (a citizen's is their CID), if any.
+  Result<std::optional<Account>> FindAccount(const std::string& username);
   Result<std::vector<Account>> ListAccounts(const std::optional<std::string>& organisation);
   Result<Caller> LoadCaller(std::int64_t account_id);
 

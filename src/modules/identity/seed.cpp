@@ -40,6 +40,8 @@ constexpr DemoAccount kDemo[] = {
     {AccountKind::kOfficial, "ugyen.tenzin", "Ugyen Tenzin", "GOVTECH", "Platform-Admin2-2026",
      "platform_administrator"},
     {AccountKind::kOfficial, "sonam.tobgay", "Sonam Tobgay", "RBP", "Police-Officer-2026", "officer"},
+    {AccountKind::kOfficial, "deki.choden", "Deki Choden", "DZ-THIMPHU", "Community-Centre-2026",
+     "community_centre_operator"},
 };
 
 }  // namespace

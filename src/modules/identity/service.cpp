@@ -130,6 +130,14 @@ Result<Account> IdentityService::GetAccount(std::int64_t id) {
   return found->account;
 }
 
+Result<std::optional<Account>> IdentityService::FindAccount(const std::string& username) {
+  DZONG_ASSIGN_OR_RETURN(auto found, db_.ReadValue<std::optional<store::AccountRow>>([&](db::Connection& c) {
+                           return store::FindAccountByUsername(c, username);
+                         }));
+  if (!found) return std::optional<Account>();
+  return std::optional<Account>(found->account);
+}
+
 Result<std::vector<Account>> IdentityService::ListAccounts(const std::optional<std::string>& organisation) {
   return db_.ReadValue<std::vector<Account>>(
       [&](db::Connection& c) { return store::ListAccounts(c, organisation); });

@@ -2,6 +2,8 @@
 // Contact details as people type them (internal to the module): an email
 // address in the syntax mail servers accept, a Bhutanese mobile number.
 
+#include "modules/notify/notify.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,11 +15,6 @@ namespace dzong::notify {
 /// of at least two labels of letters, digits and inner hyphens, ending in a
 /// top-level domain of letters (or an xn-- one), 254 characters at most.
 bool IsEmailAddress(std::string_view text);
-
-/// A Bhutanese mobile number as +975 and eight digits: 17 or 77 and six
-/// digits, with or without +975, spaces and hyphens allowed between digits.
-/// nullopt for anything else.
-std::optional<std::string> NormaliseMobile(std::string_view text);
 
 /// `text` without spaces, tabs or line breaks at either end.
 std::string Trim(std::string_view text);

@@ -5,7 +5,9 @@
 // (modules/notify/sender.h, wired in src/main/) delivers it later by email
 // and SMS, and the person also finds it in their inbox on the platform.
 
+#include <optional>
 #include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,10 @@ struct Notice {
   std::string language;
   /// The application reference the notice concerns, or empty.
   std::string application;
+  /// For an account: when no account has this username (a citizen named on
+  /// an application who has not signed up yet), nothing is written and
+  /// Enqueue succeeds; they find the application once they sign in.
+  bool unless_no_account = false;
 };
 
 /// Writes the notice in the caller's transaction, so it exists exactly when
@@ -54,6 +60,11 @@ struct Notice {
 /// template needs is missing, the recipient does not exist, a malformed
 /// address), or the database's.
 Status Enqueue(db::Connection& c, const Notice& notice, const std::string& now_utc);
+
+/// A Bhutanese mobile number as +975 and eight digits: 17 or 77 and six
+/// digits, with or without +975, spaces and hyphens allowed between digits.
+/// nullopt for anything else.
+std::optional<std::string> NormaliseMobile(std::string_view text);
 
 /// The ids of every template, for callers' tests and the documentation.
 std::vector<std::string> TemplateIds();

@@ -60,6 +60,7 @@ Status Enqueue(db::Connection& c, const Notice& notice, const std::string& now_u
   std::string recipient = notice.to;
   if (notice.to_kind == "account") {
     DZONG_ASSIGN_OR_RETURN(auto account, store::FindAccount(c, notice.to));
+    if (!account && notice.unless_no_account) return {};
     if (!account) return Refused("to", "exists", fmt::format("there is no account '{}'", notice.to));
   } else if (notice.to_kind == "organisation") {
     DZONG_ASSIGN_OR_RETURN(bool exists, store::OrganisationExists(c, notice.to));

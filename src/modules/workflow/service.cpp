@@ -103,12 +103,8 @@ Status Notify(db::Connection& c, const std::string& to_kind, const std::string& 
               const json& params, const std::string& now) {
   if (to.empty()) return {};
   notify::Notice notice{to_kind, to, template_id, params, "", params.value("reference", "")};
-  Status sent = notify::Enqueue(c, notice, now);
-  if (!sent.ok() && to_kind == "account" && sent.error().code == notify::errc::kInvalidNotice &&
-      !sent.error().fields.empty() && sent.error().fields[0].field == "to" && sent.error().fields[0].rule == "exists") {
-    return {};
-  }
-  return sent;
+  notice.unless_no_account = true;
+  return notify::Enqueue(c, notice, now);
 }
 
 struct EventInput {
@@ -429,7 +425,8 @@ Status WorkflowService::OnSubmitted(db::Connection& c, const forms::Application&
                    actor, now, clock_));
   json params = NoticeParams(k, definition);
   params["fee_chhertum"] = k.fee_chhertum;
-  DZONG_TRY(Notify(c, "account", k.applicant, "application.submitted", params, now));
+  // An operator's application tells the citizen who made it for them (forms does).
+  if (k.channel != "community_centre") DZONG_TRY(Notify(c, "account", k.applicant, "application.submitted", params, now));
   if (k.awaiting_payment) return {};
   return Enter(c, k, definition, now);
 }
