@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "db/database.h"
 #include "http/auth.h"
 #include "http/dispatcher.h"
@@ -21,6 +22,7 @@
 #include "modules/identity/identity.h"
 #include "modules/keys/keys.h"
 #include "modules/organisations/organisations.h"
+#include "modules/payments/payments.h"
 #include "modules/registries/registries.h"
 #include "modules/services/services.h"
 #include "web/web.h"
@@ -33,7 +35,8 @@ std::vector<db::ModuleMigrations> AllMigrations() {
   return {{"audit", audit::Migrations()},       {"organisations", organisations::Migrations()},
           {"identity", identity::Migrations()}, {"keys", keys::Migrations()},
           {"registries", registries::Migrations()}, {"exchange", exchange::Migrations()},
-          {"services", services::Migrations()}, {"forms", forms::Migrations()}};
+          {"services", services::Migrations()}, {"forms", forms::Migrations()},
+          {"payments", payments::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -90,6 +93,8 @@ struct App::Parts {
   std::unique_ptr<registries::CorrectionService> corrections;
   std::unique_ptr<services::ServiceCatalogue> services;
   std::unique_ptr<forms::FormService> forms;
+  std::unique_ptr<payments::SimulatedGateway> payment_gateway;
+  std::unique_ptr<payments::PaymentService> payments;
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<audit::Appender> appender;
   std::unique_ptr<web::Web> web;
@@ -122,6 +127,12 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->services = std::make_unique<services::ServiceCatalogue>(*p->db, p->clock, *p->registries, *p->organisations);
   p->forms = std::make_unique<forms::FormService>(*p->db, p->clock, *p->services, *p->registries, *p->exchange,
                                                   config.data_dir, config.forms.draft_lifetime);
+  if (p->config.payments.sim_secret.empty()) p->config.payments.sim_secret = RandomHex(32);
+  p->payment_gateway = std::make_unique<payments::SimulatedGateway>(*p->db, p->clock, p->config.payments.sim_secret,
+                                                                    config.payments.sim_callbacks);
+  p->payments = std::make_unique<payments::PaymentService>(*p->db, p->clock, *p->services, *p->organisations,
+                                                           *p->payment_gateway);
+  if (!config.payments.callback_origin.empty()) p->payments->SetCallbackOrigin(config.payments.callback_origin);
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -139,6 +150,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(services::AddCataloguePages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
   DZONG_TRY(services::AddDesignerPages(p->router, *p->services, *p->registries, *p->organisations, *p->web));
   DZONG_TRY(forms::AddPages(p->router, *p->forms, *p->services, *p->registries, *p->organisations, *p->web));
+  DZONG_TRY(payments::AddRoutes(p->router, *p->payments, *p->organisations, *p->web));
+  DZONG_TRY(payments::AddSimulatedGatewayPages(p->router, *p->payment_gateway, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -276,7 +289,15 @@ Result<std::uint16_t> App::Listen() {
         if (log) log->error(R"({{"type":"event","event":"audit.checkpoint_failed","message":{}}})",
                             nlohmann::json(e.message).dump());
       });
-  return p.server->Listen();
+  DZONG_ASSIGN_OR_RETURN(std::uint16_t port, p.server->Listen());
+  if (p.config.payments.callback_origin.empty()) {
+    // Gateways inside this server post their callbacks to it over loopback.
+    const std::string& address = p.config.server.address;
+    const bool any = address.empty() || address == "0.0.0.0" || address == "::";
+    const std::string host = any ? "127.0.0.1" : address.find(':') != std::string::npos ? "[" + address + "]" : address;
+    p.payments->SetCallbackOrigin(fmt::format("http://{}:{}", host, port));
+  }
+  return port;
 }
 
 void App::Serve(bool signals) {
@@ -292,6 +313,7 @@ exchange::ExchangeService& App::Exchange() { return *parts_->exchange; }
 registries::CorrectionService& App::Corrections() { return *parts_->corrections; }
 services::ServiceCatalogue& App::Services() { return *parts_->services; }
 forms::FormService& App::Forms() { return *parts_->forms; }
+payments::PaymentService& App::Payments() { return *parts_->payments; }
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

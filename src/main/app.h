@@ -38,6 +38,9 @@ class ServiceCatalogue;
 namespace forms {
 class FormService;
 }
+namespace payments {
+class PaymentService;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -66,6 +69,7 @@ class App {
   registries::CorrectionService& Corrections();
   services::ServiceCatalogue& Services();
   forms::FormService& Forms();
+  payments::PaymentService& Payments();
   const Config& Settings() const;
   const Clock& Time() const;
 
