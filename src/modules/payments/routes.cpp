@@ -233,7 +233,7 @@ class Routes {
         auto list = payments_.ForDay(p->owner, iso);
         json context = DayContext(r, iso, list.ok() ? *list : std::vector<Payment>{});
         context["refund_error_for"] = reference;
-        for (auto& row : context["payments"]) row["refund_error"] = row.value("reference", "") == reference;
+        for (auto& row : context["payments"]) row["refund_error"] = row["reference"] == reference;
         return web_.ShowProblems(r, "pay_day", "pay_day_title", context,
                                  {{"reason-" + reference, "required", web_.Text(r, "pay_problem_reason")}});
       }

@@ -13,9 +13,12 @@
 #include "modules/services/services.h"
 #include "web/web.h"
 
+namespace dzong {
+std::span<const EmbeddedFile> PaymentMigrationFiles();
+}
+
 namespace dzong::payments {
 
-std::span<const EmbeddedFile> PaymentMigrationFiles();
 std::span<const EmbeddedFile> Migrations() { return PaymentMigrationFiles(); }
 
 using nlohmann::json;
@@ -155,7 +158,7 @@ Result<PaymentService::Owing> PaymentService::Owed(const std::string& applicatio
   owing.owner = a.owner;
   owing.applicant = a.applicant;
   DZONG_ASSIGN_OR_RETURN(services::Version v, catalogue_.GetVersion(a.service, a.version));
-  owing.service_title = v.definition.value("title", json::object());
+  owing.service_title = v.definition.contains("title") ? v.definition["title"] : json::object();
   owing.fee = forms::FeeFor(v.definition, a.answers);
   auto payments = db_.ReadValue<std::vector<Payment>>([&](db::Connection& c) -> Result<std::vector<Payment>> {
     const db::Value key[] = {a.id};
