@@ -9,6 +9,7 @@
 
 #include "base/csv.h"
 #include "modules/forms/form.h"
+#include "modules/organisations/organisations.h"
 #include "modules/payments/payments.h"
 #include "modules/services/services.h"
 #include "web/web.h"
