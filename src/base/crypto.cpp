@@ -209,6 +209,20 @@ std::string HmacSha1(std::string_view key, std::string_view message) {
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+       message.size(), digest, &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
 std::string PasswordHash(std::string_view password) {
   EnsureSodium();
   char out[crypto_pwhash_STRBYTES];

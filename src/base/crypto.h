@@ -43,6 +43,8 @@ std::optional<std::string> Unseal(std::string_view key, std::string_view sealed,
 
 /// HMAC-SHA1 (RFC 2104), as TOTP (RFC 6238) needs it.
 std::string HmacSha1(std::string_view key, std::string_view message);
+/// HMAC-SHA256, as lower-case hex (payment gateways' signed messages).
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
 
 /// Argon2id string hash (libsodium, interactive limits: ~200 ms here).
 std::string PasswordHash(std::string_view password);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "db/database.h"
 #include "http/auth.h"
 #include "http/dispatcher.h"
@@ -22,6 +23,7 @@
 #include "modules/keys/keys.h"
 #include "modules/notify/service.h"
 #include "modules/organisations/organisations.h"
+#include "modules/payments/payments.h"
 #include "modules/registries/registries.h"
 #include "modules/services/services.h"
 #include "modules/workflow/workflow.h"
@@ -37,7 +39,8 @@ std::vector<db::ModuleMigrations> AllMigrations() {
           {"registries", registries::Migrations()}, {"exchange", exchange::Migrations()},
           {"services", services::Migrations()}, {"forms", forms::Migrations()},
           {"workflow", workflow::Migrations()},
-          {"notify", notify::Migrations()}};
+          {"notify", notify::Migrations()},
+          {"payments", payments::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -97,6 +100,8 @@ struct App::Parts {
   std::unique_ptr<workflow::WorkflowService> workflow;
   std::unique_ptr<workflow::Escalator> escalator;
   std::unique_ptr<notify::NotifyService> notify;
+  std::unique_ptr<payments::SimulatedGateway> payment_gateway;
+  std::unique_ptr<payments::PaymentService> payments;
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<notify::Sender> sender;
   std::unique_ptr<audit::Appender> appender;
@@ -146,6 +151,15 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   notify_settings.poll_interval = std::chrono::seconds(config.notify.poll_seconds);
   notify_settings.timeout = std::chrono::seconds(config.notify.timeout_seconds);
   p->notify = std::make_unique<notify::NotifyService>(*p->db, p->clock, std::move(notify_settings));
+  if (p->config.payments.sim_secret.empty()) p->config.payments.sim_secret = RandomHex(32);
+  p->payment_gateway = std::make_unique<payments::SimulatedGateway>(*p->db, p->clock, p->config.payments.sim_secret,
+                                                                    config.payments.sim_callbacks);
+  p->payments = std::make_unique<payments::PaymentService>(*p->db, p->clock, *p->services, *p->organisations,
+                                                           *p->payment_gateway);
+  if (!config.payments.callback_origin.empty()) p->payments->SetCallbackOrigin(config.payments.callback_origin);
+  p->payments->SetOnPaid([engine](db::Connection& c, std::int64_t application_id, const std::string& payment) {
+    return engine->OnPaid(c, application_id, payment);
+  });
   DZONG_ASSIGN_OR_RETURN(p->web, web::Web::Create(config.assets_dir, config.behind_tls));
 
   DZONG_TRY(AddOperationsRoutes(p->router, *p->db, p->metrics));
@@ -171,6 +185,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   DZONG_TRY(notify::AddPages(p->router, *p->notify, *p->web));
   DZONG_TRY(forms::AddAssistPages(p->router, *p->forms, *p->services, *p->registries, *p->organisations,
                                   *p->identity, *p->web));
+  DZONG_TRY(payments::AddRoutes(p->router, *p->payments, *p->organisations, *p->web));
+  DZONG_TRY(payments::AddSimulatedGatewayPages(p->router, *p->payment_gateway, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -325,7 +341,15 @@ Result<std::uint16_t> App::Listen() {
                           nlohmann::json(e.message).dump());
     });
   }
-  return p.server->Listen();
+  DZONG_ASSIGN_OR_RETURN(std::uint16_t port, p.server->Listen());
+  if (p.config.payments.callback_origin.empty()) {
+    // Gateways inside this server post their callbacks to it over loopback.
+    const std::string& address = p.config.server.address;
+    const bool any = address.empty() || address == "0.0.0.0" || address == "::";
+    const std::string host = any ? "127.0.0.1" : address.find(':') != std::string::npos ? "[" + address + "]" : address;
+    p.payments->SetCallbackOrigin(fmt::format("http://{}:{}", host, port));
+  }
+  return port;
 }
 
 void App::Serve(bool signals) {
@@ -350,6 +374,7 @@ Status App::LoadWorkingCalendar() {
   return {};
 }
 notify::NotifyService& App::Notifications() { return *parts_->notify; }
+payments::PaymentService& App::Payments() { return *parts_->payments; }
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

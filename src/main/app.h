@@ -44,6 +44,9 @@ class WorkflowService;
 namespace notify {
 class NotifyService;
 }
+namespace payments {
+class PaymentService;
+}
 class Clock;
 
 /// Every module's migrations, in the order they apply.
@@ -77,6 +80,7 @@ class App {
   /// (Listen does it; tools that work without listening call it).
   Status LoadWorkingCalendar();
   notify::NotifyService& Notifications();
+  payments::PaymentService& Payments();
   const Config& Settings() const;
   const Clock& Time() const;
 

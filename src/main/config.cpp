@@ -254,6 +254,15 @@ Status ReadFile(const std::string& file, Config& config) {
   } else if (root.get("notify")) {
     return Invalid("notify", "must be a table ([notify])");
   }
+  if (const toml::table* t = top.Table("payments")) {
+    TableReader r(*t, "payments");
+    DZONG_TRY(r.String("sim_secret", config.payments.sim_secret));
+    DZONG_TRY(r.Bool("sim_callbacks", config.payments.sim_callbacks));
+    DZONG_TRY(r.String("callback_origin", config.payments.callback_origin));
+    DZONG_TRY(r.Finish());
+  } else if (root.get("payments")) {
+    return Invalid("payments", "must be a table ([payments])");
+  }
   return top.Finish();
 }
 
@@ -348,6 +357,7 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
   if (auto* v = env("DZONG_NOTIFY_POLL_SECONDS")) {
     DZONG_TRY(EnvInt("DZONG_NOTIFY_POLL_SECONDS", *v, 0, 3600, config.notify.poll_seconds));
   }
+  if (auto* v = env("DZONG_PAYMENTS_SIM_SECRET")) config.payments.sim_secret = *v;
   if (auto* v = env("DZONG_KEY_ENCRYPTION_KEY")) {
     DZONG_ASSIGN_OR_RETURN(config.key_encryption_key, keys::ParseKeyEncryptionKey("DZONG_KEY_ENCRYPTION_KEY", *v));
   }

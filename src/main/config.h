@@ -61,6 +61,18 @@ struct Config {
     int poll_seconds = 5;       ///< how often the server's sender looks; 0: only `dzong notify send-due`
     int timeout_seconds = 30;   ///< longest wait for the mail server or the gateway
   } notify;
+  struct Payments {
+    /// Signs the simulated gateway's callbacks (HMAC-SHA256):
+    /// [payments] sim_secret or DZONG_PAYMENTS_SIM_SECRET. Empty: a random
+    /// one per process (enough for one `dzong serve`).
+    std::string sim_secret;
+    /// The simulated gateway posts its callbacks ([payments] sim_callbacks);
+    /// when false the platform learns outcomes by status query only.
+    bool sim_callbacks = true;
+    /// Where gateways post callbacks ([payments] callback_origin,
+    /// "https://dzong.example.bt"); empty: this server's own listening address.
+    std::string callback_origin;
+  } payments;
 };
 
 /// Reads settings. `file` may be empty (defaults and environment only).
