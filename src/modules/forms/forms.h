@@ -295,6 +295,25 @@ class FormService {
   Status Prefill(Draft& draft, const services::Version& version, std::vector<audit::Event>& reads,
                  const audit::Actor& actor);
   Status StoreBytes(const std::string& sha256, const std::string& bytes);
+  /// A new draft of the service's published version (`version`), not yet
+  /// stored: with consent, the consents given and the answers prefilled,
+  /// the registry reads to record added to `reads`.
+  Result<Draft> NewDraft(const std::string& code, const std::string& applicant, bool consent, const audit::Actor& actor,
+                         const std::optional<Assistance>& assisted, services::Version& version,
+                         std::vector<audit::Event>& reads);
+  /// A page's answers put into the draft (not stored): the pages done
+  /// follow what now shows and is answered.
+  Status ApplyPage(Draft& d, const services::Version& version, const nlohmann::json& page,
+                   const nlohmann::json& page_answers, std::vector<audit::Event>& reads, const audit::Actor& actor);
+  struct Channel;
+  /// The application a complete draft makes, before it has a reference.
+  Application ApplicationFrom(const Draft& d, const services::Version& version, const Holder& holder,
+                              const Channel& channel, std::chrono::system_clock::time_point now) const;
+  /// Writes the application in the caller's transaction: its reference,
+  /// row, audit event, the workflow's start and the idempotency key.
+  Status RecordApplication(db::Connection& c, Application& a, const Draft& d, const services::Version& version,
+                           const Channel& channel, const audit::Actor& actor,
+                           std::chrono::system_clock::time_point now);
   struct Channel {
     std::string name = "web";
     std::string idempotency_key;
@@ -306,7 +325,6 @@ class FormService {
   /// the key came with another request.
   Result<std::optional<Application>> Replayed(const std::string& applicant, const std::string& key,
                                               const std::string& hash);
-  Status Discard(std::int64_t id, const std::string& applicant);
   Result<std::pair<StoredFile, std::string>> ReadStored(const std::string& sha256,
                                                         const std::optional<std::string>& uploader);
 

@@ -286,13 +286,12 @@ Status FormService::Prefill(Draft& draft, const services::Version& version, std:
   return {};
 }
 
-Result<Draft> FormService::Start(const std::string& code, const std::string& applicant, bool consent,
-                                 const audit::Actor& actor, const std::optional<Assistance>& assisted,
-                                 const std::optional<std::pair<StoredFile, std::string>>& scan,
-                                 std::optional<std::int64_t> code_id) {
+Result<Draft> FormService::NewDraft(const std::string& code, const std::string& applicant, bool consent,
+                                    const audit::Actor& actor, const std::optional<Assistance>& assisted,
+                                    services::Version& version, std::vector<audit::Event>& reads) {
   DZONG_ASSIGN_OR_RETURN(services::Service service, catalogue_.GetPublished(code));
   if (!service.published_version) return Error(services::errc::kNotFound, fmt::format("{} is not published", code));
-  DZONG_ASSIGN_OR_RETURN(services::Version version, catalogue_.GetVersion(code, *service.published_version));
+  DZONG_ASSIGN_OR_RETURN(version, catalogue_.GetVersion(code, *service.published_version));
   const auto now = clock_.Now();
   Draft d;
   d.service = code;
@@ -303,7 +302,6 @@ Result<Draft> FormService::Start(const std::string& code, const std::string& app
   d.updated_at = d.created_at;
   d.expires_at = FormatUtc(now + draft_lifetime_);
   d.assisted = assisted;
-  std::vector<audit::Event> reads;
   if (consent) {
     // Consent artefacts for the registers read under another agency's
     // agreement, valid as long as the draft.
@@ -336,6 +334,16 @@ Result<Draft> FormService::Start(const std::string& code, const std::string& app
   const std::string bytes = RandomBytes(sizeof random);
   std::memcpy(&random, bytes.data(), sizeof random);
   d.id = static_cast<std::int64_t>(random % ((std::uint64_t{1} << 53) - 1)) + 1;  // exact in a JavaScript number
+  return d;
+}
+
+Result<Draft> FormService::Start(const std::string& code, const std::string& applicant, bool consent,
+                                 const audit::Actor& actor, const std::optional<Assistance>& assisted,
+                                 const std::optional<std::pair<StoredFile, std::string>>& scan,
+                                 std::optional<std::int64_t> code_id) {
+  services::Version version;
+  std::vector<audit::Event> reads;
+  DZONG_ASSIGN_OR_RETURN(Draft d, NewDraft(code, applicant, consent, actor, assisted, version, reads));
   if (scan) DZONG_TRY(StoreBytes(scan->first.sha256, scan->second));
   return db_.WriteValue<Draft>([&](db::Connection& c) -> Result<Draft> {
     const auto optional = [](const std::optional<std::string>& v) { return v ? db::Value(*v) : db::Value(nullptr); };
@@ -489,18 +497,14 @@ Status FormService::StoreBytes(const std::string& sha256, const std::string& byt
   return SyncDirectory(dir);
 }
 
-Result<Draft> FormService::SavePage(std::int64_t id, const Holder& holder, const std::string& page_id,
-                                    const json& page_answers, const std::vector<StoredFile>& files,
-                                    const std::vector<std::string>& bodies, const audit::Actor& actor) {
-  DZONG_ASSIGN_OR_RETURN(Draft d, Get(id, holder));
-  DZONG_ASSIGN_OR_RETURN(services::Version version, VersionOf(d));
-  const json* page = FindPage(version.definition, page_id);
-  if (!page) return Error(errc::kPageNotFound, fmt::format("{} has no page {}", d.service, page_id));
+Status FormService::ApplyPage(Draft& d, const services::Version& version, const json& page,
+                              const json& page_answers, std::vector<audit::Event>& reads,
+                              const audit::Actor& actor) {
+  const std::string page_id = page.value("id", "");
   // The page's fields take exactly the answers given now.
-  for (const auto& field : (*page)["fields"]) d.answers.erase(field.value("id", ""));
+  for (const auto& field : page["fields"]) d.answers.erase(field.value("id", ""));
   for (const auto& [key, value] : page_answers.items()) d.answers[key] = value;
   if (std::find(d.pages_done.begin(), d.pages_done.end(), page_id) == d.pages_done.end()) d.pages_done.push_back(page_id);
-  std::vector<audit::Event> reads;
   DZONG_TRY(Prefill(d, version, reads, actor));
   // Pages that no longer show are no longer done, nor are pages where an
   // answer changed elsewhere now shows a required field with no answer.
@@ -518,6 +522,18 @@ Result<Draft> FormService::SavePage(std::int64_t id, const Holder& holder, const
   std::erase_if(d.pages_done, [&](const std::string& p) {
     return std::find(complete.begin(), complete.end(), p) == complete.end();
   });
+  return {};
+}
+
+Result<Draft> FormService::SavePage(std::int64_t id, const Holder& holder, const std::string& page_id,
+                                    const json& page_answers, const std::vector<StoredFile>& files,
+                                    const std::vector<std::string>& bodies, const audit::Actor& actor) {
+  DZONG_ASSIGN_OR_RETURN(Draft d, Get(id, holder));
+  DZONG_ASSIGN_OR_RETURN(services::Version version, VersionOf(d));
+  const json* page = FindPage(version.definition, page_id);
+  if (!page) return Error(errc::kPageNotFound, fmt::format("{} has no page {}", d.service, page_id));
+  std::vector<audit::Event> reads;
+  DZONG_TRY(ApplyPage(d, version, *page, page_answers, reads, actor));
   for (std::size_t i = 0; i < files.size() && i < bodies.size(); ++i) DZONG_TRY(StoreBytes(files[i].sha256, bodies[i]));
   d.updated_at = FormatUtc(clock_.Now());
   return db_.WriteValue<Draft>([&](db::Connection& c) -> Result<Draft> {
@@ -547,6 +563,70 @@ Result<Draft> FormService::SavePage(std::int64_t id, const Holder& holder, const
   });
 }
 
+Application FormService::ApplicationFrom(const Draft& d, const services::Version& version, const Holder& holder,
+                                         const Channel& channel, std::chrono::system_clock::time_point now) const {
+  Application a;
+  a.service = d.service;
+  a.version = d.version;
+  a.owner = version.definition.value("owner", "");
+  a.applicant = d.applicant;
+  a.channel = d.assisted ? "community_centre" : channel.name;
+  if (d.assisted) {
+    a.submitted_by = holder.id;
+    a.submitted_centre = d.assisted->centre;
+    a.consent_method = d.assisted->method;
+  }
+  a.answers = Prune(version.definition, Merged(d));
+  a.state = version.definition["workflow"].value("initial", "");
+  a.draft_id = d.id;
+  a.submitted_at = FormatUtc(now);
+  return a;
+}
+
+Status FormService::RecordApplication(db::Connection& c, Application& a, const Draft& d,
+                                      const services::Version& version, const Channel& channel,
+                                      const audit::Actor& actor, std::chrono::system_clock::time_point now) {
+  const int year = static_cast<int>(std::chrono::year_month_day(BhutanToday(now)).year());
+  const db::Value counter[] = {a.owner, std::int64_t{year}};
+  DZONG_ASSIGN_OR_RETURN(db::Rows next,
+                         c.Query("INSERT INTO application_sequences (owner, year, last_number) VALUES (?, ?, 1) "
+                                 "ON CONFLICT (owner, year) DO UPDATE SET last_number = "
+                                 "application_sequences.last_number + 1 RETURNING last_number",
+                                 counter));
+  a.reference = fmt::format("{}-{}-{:06}", a.owner, year, next.at(0).Int(0));
+  const auto optional = [](const std::optional<std::string>& v) { return v ? db::Value(*v) : db::Value(nullptr); };
+  const db::Value row[] = {a.reference,      a.service, a.version,      a.owner,    a.applicant,
+                           a.channel,        a.answers.dump(), a.state, a.submitted_at, a.draft_id,
+                           optional(a.submitted_by), optional(a.submitted_centre), optional(a.consent_method),
+                           optional(d.assisted ? std::optional(d.assisted->evidence) : std::nullopt)};
+  DZONG_ASSIGN_OR_RETURN(db::Rows made,
+                         c.Query("INSERT INTO applications (reference, service, service_version, owner, applicant, "
+                                 "channel, answers, state, submitted_at, draft_id, submitted_by, submitted_centre, "
+                                 "consent_method, consent_evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                 "RETURNING id",
+                                 row));
+  a.id = made.at(0).Int(0);
+  json detail = {{"service", a.service}, {"version", a.version}, {"state", a.state}, {"draft", d.id},
+                 {"channel", a.channel}};
+  if (a.submitted_by) detail["submitted_by"] = *a.submitted_by;
+  audit::Event submitted = audit::For(actor, "forms.application_submitted", "application", a.reference, detail.dump());
+  submitted.subject = a.applicant;
+  submitted.purpose = Purpose(a.service);
+  if (d.assisted) DZONG_TRY(NotifySubmittedForYou(c, a, version.definition));
+  DZONG_TRY(audit::AppendWithCall(c, submitted, actor, 303, clock_));
+  if (on_submit_) DZONG_TRY(on_submit_(c, a, version.definition, actor));
+  if (!channel.idempotency_key.empty()) {
+    const db::Value request[] = {a.applicant, channel.idempotency_key, channel.request_hash, a.id, a.submitted_at};
+    DZONG_ASSIGN_OR_RETURN(std::int64_t kept,
+                           c.Execute("INSERT INTO application_requests (applicant, idempotency_key, request_hash, "
+                                     "application_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                                     request));
+    // Another request with the key got there first: this one makes nothing.
+    if (kept == 0) return Error(errc::kIdempotencyConflict, "an application was already made with this key");
+  }
+  return {};
+}
+
 Result<Application> FormService::SubmittedFrom(std::int64_t draft_id, const Holder& holder) {
   DZONG_ASSIGN_OR_RETURN(auto found, db_.ReadValue<std::optional<Application>>(
                                          [&](db::Connection& c) { return FindSubmitted(c, draft_id, holder); }));
@@ -572,23 +652,8 @@ Result<Application> FormService::SubmitVia(std::int64_t id, const Holder& holder
   DZONG_ASSIGN_OR_RETURN(services::Version version, VersionOf(*draft));
   const std::vector<std::string> to_do = PagesToDo(*draft, version.definition);
   if (!to_do.empty()) return Error(errc::kIncomplete, fmt::format("page {} still needs an answer", to_do.front()));
-  Application a;
-  a.service = draft->service;
-  a.version = draft->version;
-  a.owner = version.definition.value("owner", "");
-  a.applicant = draft->applicant;
-  a.channel = draft->assisted ? "community_centre" : channel.name;
-  if (draft->assisted) {
-    a.submitted_by = holder.id;
-    a.submitted_centre = draft->assisted->centre;
-    a.consent_method = draft->assisted->method;
-  }
-  a.answers = Prune(version.definition, Merged(*draft));
-  a.state = version.definition["workflow"].value("initial", "");
-  a.draft_id = id;
   const auto now = clock_.Now();
-  a.submitted_at = FormatUtc(now);
-  const int year = static_cast<int>(std::chrono::year_month_day(BhutanToday(now)).year());
+  Application a = ApplicationFrom(*draft, version, holder, channel, now);
   return db_.WriteValue<Application>([&](db::Connection& c) -> Result<Application> {
     // Removing the draft first serialises two submissions of it: the
     // second waits for the first, then finds no draft and its application.
@@ -600,43 +665,7 @@ Result<Application> FormService::SubmitVia(std::int64_t id, const Holder& holder
       if (made) return *made;
       return Error(errc::kDraftNotFound, fmt::format("you have no draft {}", id));
     }
-    const db::Value counter[] = {a.owner, std::int64_t{year}};
-    DZONG_ASSIGN_OR_RETURN(db::Rows next,
-                           c.Query("INSERT INTO application_sequences (owner, year, last_number) VALUES (?, ?, 1) "
-                                   "ON CONFLICT (owner, year) DO UPDATE SET last_number = "
-                                   "application_sequences.last_number + 1 RETURNING last_number",
-                                   counter));
-    a.reference = fmt::format("{}-{}-{:06}", a.owner, year, next.at(0).Int(0));
-    const auto optional = [](const std::optional<std::string>& v) { return v ? db::Value(*v) : db::Value(nullptr); };
-    const db::Value row[] = {a.reference,      a.service, a.version,      a.owner,    a.applicant,
-                             a.channel,        a.answers.dump(), a.state, a.submitted_at, a.draft_id,
-                             optional(a.submitted_by), optional(a.submitted_centre), optional(a.consent_method),
-                             optional(draft->assisted ? std::optional(draft->assisted->evidence) : std::nullopt)};
-    DZONG_ASSIGN_OR_RETURN(db::Rows made,
-                           c.Query("INSERT INTO applications (reference, service, service_version, owner, applicant, "
-                                   "channel, answers, state, submitted_at, draft_id, submitted_by, submitted_centre, "
-                                   "consent_method, consent_evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                   "RETURNING id",
-                                   row));
-    a.id = made.at(0).Int(0);
-    json detail = {{"service", a.service}, {"version", a.version}, {"state", a.state}, {"draft", id},
-                   {"channel", a.channel}};
-    if (a.submitted_by) detail["submitted_by"] = *a.submitted_by;
-    audit::Event submitted = audit::For(actor, "forms.application_submitted", "application", a.reference, detail.dump());
-    submitted.subject = a.applicant;
-    submitted.purpose = Purpose(a.service);
-    if (draft->assisted) DZONG_TRY(NotifySubmittedForYou(c, a, version.definition));
-    DZONG_TRY(audit::AppendWithCall(c, submitted, actor, 303, clock_));
-    if (on_submit_) DZONG_TRY(on_submit_(c, a, version.definition, actor));
-    if (!channel.idempotency_key.empty()) {
-      const db::Value request[] = {a.applicant, channel.idempotency_key, channel.request_hash, a.id, a.submitted_at};
-      DZONG_ASSIGN_OR_RETURN(std::int64_t kept,
-                             c.Execute("INSERT INTO application_requests (applicant, idempotency_key, request_hash, "
-                                       "application_id, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                                       request));
-      // Another request with the key got there first: this one makes nothing.
-      if (kept == 0) return Error(errc::kIdempotencyConflict, "an application was already made with this key");
-    }
+    DZONG_TRY(RecordApplication(c, a, *draft, version, channel, actor, now));
     return a;
   });
 }
@@ -706,14 +735,6 @@ Result<std::optional<Application>> FormService::Replayed(const std::string& appl
   });
 }
 
-Status FormService::Discard(std::int64_t id, const std::string& applicant) {
-  return db_.Write([&](db::Connection& c) -> Status {
-    const db::Value key[] = {id, applicant};
-    DZONG_TRY(c.Execute("DELETE FROM form_drafts WHERE id = ? AND applicant = ?", key));
-    return {};
-  });
-}
-
 Result<Application> FormService::SubmitAnswers(const std::string& code, const std::string& applicant, bool consent,
                                                const json& answers, const std::string& key, const audit::Actor& actor) {
   const bool key_ok = key.size() >= 8 && key.size() <= 128 && std::all_of(key.begin(), key.end(), [](char ch) {
@@ -729,8 +750,12 @@ Result<Application> FormService::SubmitAnswers(const std::string& code, const st
   DZONG_ASSIGN_OR_RETURN(auto earlier, Replayed(applicant, key, hash));
   if (earlier) return *earlier;
 
-  DZONG_ASSIGN_OR_RETURN(Draft draft, Start(code, applicant, consent, actor));
-  DZONG_ASSIGN_OR_RETURN(services::Version version, VersionOf(draft));
+  // The draft lives only in memory: the application, its audit records,
+  // the workflow's first event and the key are one transaction, so one
+  // commit on disk answers the request.
+  services::Version version;
+  std::vector<audit::Event> reads;
+  DZONG_ASSIGN_OR_RETURN(Draft draft, NewDraft(code, applicant, consent, actor, std::nullopt, version, reads));
   const json& definition = version.definition;
   const auto today = BhutanToday(clock_.Now());
   std::vector<FieldError> problems;
@@ -749,23 +774,24 @@ Result<Application> FormService::SubmitAnswers(const std::string& code, const st
                                       values.empty() ? "" : values + ")")});
     }
     if (!problems.empty()) continue;
-    auto saved = SavePage(draft.id, applicant, page.value("id", ""), read.answers, {}, {}, actor);
-    if (!saved.ok()) {
-      (void)Discard(draft.id, applicant);
-      return std::move(saved).error();
-    }
-    draft = std::move(*saved);
+    DZONG_TRY(ApplyPage(draft, version, page, read.answers, reads, actor));
   }
   for (const auto& [id, value] : answers.items()) {
     if (!asked.contains(id)) problems.push_back({"answers." + id, "unknown", fmt::format("{} has no field {}", code, id)});
   }
-  if (!problems.empty()) {
-    (void)Discard(draft.id, applicant);
-    return Invalid(std::move(problems));
-  }
-  auto made = SubmitVia(draft.id, applicant, actor, Channel{"api", key, hash});
+  if (!problems.empty()) return Invalid(std::move(problems));
+  const std::vector<std::string> to_do = PagesToDo(draft, definition);
+  if (!to_do.empty()) return Error(errc::kIncomplete, fmt::format("page {} still needs an answer", to_do.front()));
+  const Channel channel{"api", key, hash};
+  const auto now = clock_.Now();
+  Application a = ApplicationFrom(draft, version, applicant, channel, now);
+  auto made = db_.WriteValue<Application>([&](db::Connection& c) -> Result<Application> {
+    DZONG_TRY(RecordApplication(c, a, draft, version, channel, actor, now));
+    for (auto& read : reads) read.object_id += " (application " + a.reference + ")";
+    if (!reads.empty()) DZONG_TRY(audit::AppendAll(c, reads, clock_));
+    return a;
+  });
   if (!made.ok() && made.error().code == errc::kIdempotencyConflict) {
-    (void)Discard(draft.id, applicant);
     DZONG_ASSIGN_OR_RETURN(auto winner, Replayed(applicant, key, hash));
     if (winner) return *winner;
   }
