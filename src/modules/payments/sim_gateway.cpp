@@ -266,7 +266,7 @@ Status AddSimulatedGatewayPages(http::Router& router, SimulatedGateway& gateway,
                           return web.Page(r, "pay_sim_gateway", "pay_sim_title", PageContext(*t));
                         },
                         "the simulated payment gateway's page: merchant, amount, pay, decline, cancel or leave pending"}));
-  DZONG_TRY(router.Add({"POST", "/payment-gateway/sim/{token}", http::kPublic, http::kNoAuditEvent,
+  DZONG_TRY(router.Add({"POST", "/payment-gateway/sim/{token}", http::kPublic, "payments.sim_gateway_answered",
                         [&gateway, &web](const Request& r, const http::PathParams& p) {
                           auto form = web.ReadForm(r);
                           if (!form.ok()) return web.ErrorPage(r, form.error(), 400);
