@@ -28,8 +28,12 @@ using nlohmann::json;
 std::string FormatNu(std::int64_t chhertum) {
   const bool negative = chhertum < 0;
   const std::uint64_t value = negative ? static_cast<std::uint64_t>(-(chhertum + 1)) + 1 : static_cast<std::uint64_t>(chhertum);
-  std::string whole = std::to_string(value / 100);
-  for (int at = static_cast<int>(whole.size()) - 3; at > 0; at -= 3) whole.insert(static_cast<std::size_t>(at), ",");
+  const std::string digits = std::to_string(value / 100);
+  std::string whole;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) whole += ',';
+    whole += digits[i];
+  }
   return fmt::format("{}Nu. {}.{:02}", negative ? "-" : "", whole, value % 100);
 }
 
