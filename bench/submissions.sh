@@ -15,7 +15,8 @@
 # Usage: bench/submissions.sh      (normally through `make bench`)
 # Environment (all optional): DZONG_BIN (build/release/src/dzong),
 # AUDIT_BENCH_BIN (build/release/bench/dzong_audit_bench), CONNECTIONS (64),
-# THREADS (2), DURATION seconds (10), TARGET_RATIO (3.0), KEEP_TMP=1.
+# THREADS (2, wrk's), SERVER_THREADS (the server's default), DURATION seconds (10),
+# TARGET_RATIO (3.0), KEEP_TMP=1.
 # Exit status: 0 at or above target; 3 below; 1 the run failed.
 set -euo pipefail
 
@@ -59,6 +60,7 @@ mkdir -p "$DZONG_DATA_DIR"
 "$DZONG_BIN" seed --demo --population 100 >/dev/null
 token=$("$DZONG_BIN" tokens issue 11410012345 --scopes account.self --name "benchmark app")
 printf '[log]\naccess_log = false\n' >"$TMP/dzong.toml"
+[[ -z ${SERVER_THREADS:-} ]] || printf '[server]\nthreads = %s\n' "$SERVER_THREADS" >>"$TMP/dzong.toml"
 "$DZONG_BIN" --config "$TMP/dzong.toml" serve >"$TMP/dzong.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done

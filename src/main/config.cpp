@@ -322,7 +322,7 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
   Config config;
   // Handlers wait for their durable commit on the thread that serves them, so
   // more threads than cores let concurrent writes share one fsync.
-  config.server.threads = static_cast<int>(std::max(16U, 8 * std::thread::hardware_concurrency()));
+  config.server.threads = static_cast<int>(std::max(64U, 32 * std::thread::hardware_concurrency()));
   if (!file.empty()) DZONG_TRY(ReadFile(file, config));
 
   const auto env = [&](const char* name) -> const std::string* {

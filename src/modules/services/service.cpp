@@ -32,12 +32,13 @@ constexpr char kVersionColumns[] =
 constexpr char kServiceColumns[] =
     "s.code, s.owner, s.status, s.published_version, s.latest_version, s.updated_at, v.definition";
 
-Version VersionFromRow(const db::Row& r) {
+/// A version from its row; its definition parsed, or the one given.
+Version VersionFromRow(const db::Row& r, const json* parsed = nullptr) {
   Version v;
   v.service = r.Text(0);
   v.version = r.Int(1);
   v.status = r.Text(2);
-  v.definition = json::parse(r.Text(3));
+  v.definition = parsed ? *parsed : json::parse(r.Text(3));
   v.created_by = r.Text(4);
   v.created_at = r.Text(5);
   v.updated_at = r.Text(6);
@@ -197,7 +198,19 @@ Result<Version> ServiceCatalogue::GetVersion(const std::string& code, std::int64
                                           key);
                          }));
   if (rows.empty()) return Error(errc::kVersionNotFound, fmt::format("service {} has no version {}", code, version));
-  return VersionFromRow(rows.front());
+  const db::Row& row = rows.front();
+  const std::string& text = row.Text(3);
+  {
+    std::lock_guard lock(definitions_mutex_);
+    auto it = definitions_.find({code, version});
+    if (it != definitions_.end() && it->second.text == text) {
+      return VersionFromRow(row, &it->second.definition);
+    }
+  }
+  Version v = VersionFromRow(row);
+  std::lock_guard lock(definitions_mutex_);
+  definitions_[{code, version}] = ParsedDefinition{text, v.definition};
+  return v;
 }
 
 Result<std::vector<Version>> ServiceCatalogue::Versions(const std::string& code) const {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -191,6 +192,15 @@ class ServiceCatalogue {
   organisations::OrganisationService& organisations_;
   mutable std::mutex snapshot_mutex_;
   mutable std::shared_ptr<const Snapshot> snapshot_;
+  /// Parsed definitions of versions read, by service and version, with the
+  /// text they were parsed from: a version is read from the database each
+  /// time, its definition parsed again only when its text changed.
+  struct ParsedDefinition {
+    std::string text;
+    nlohmann::json definition;
+  };
+  mutable std::mutex definitions_mutex_;
+  mutable std::map<std::pair<std::string, std::int64_t>, ParsedDefinition> definitions_;
   std::atomic<std::uint64_t> generation_{1};
 };
 
