@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "base/crypto.h"
+#include "http/message.h"
 #include "modules/forms/forms.h"
 
 namespace dzong::forms {
@@ -100,6 +101,25 @@ Result<std::pair<StoredFile, std::string>> FormService::ReadStored(const std::st
   // Content-addressed: bytes that do not hash to their name are not served.
   if (Sha256Hex(bytes) != sha256) return Error(dzong::errc::kInternal, "a stored file does not match its hash");
   return std::make_pair(std::move(f), std::move(bytes));
+}
+
+http::Response FileDownload(const StoredFile& file, std::string bytes) {
+  http::Response res;
+  res.status = 200;
+  res.content_type = file.media_type;
+  res.body = std::move(bytes);
+  std::string name;
+  for (char ch : file.original_name) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u >= 0x20 && u < 0x7f && ch != '"' && ch != '\\' && ch != ';') name.push_back(ch);
+  }
+  if (name.empty()) name = file.sha256;
+  res.SetHeader("Content-Disposition", fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", name,
+                                                   http::PercentEncode(file.original_name)));
+  res.SetHeader("X-Content-Type-Options", "nosniff");
+  res.SetHeader("Content-Security-Policy", "sandbox; default-src 'none'");
+  res.SetHeader("Cache-Control", "private, no-store");
+  return res;
 }
 
 }  // namespace dzong::forms

@@ -20,6 +20,7 @@
 #include "base/embedded.h"
 #include "base/result.h"
 #include "db/database.h"
+#include "http/message.h"
 #include "modules/audit/audit.h"
 
 namespace dzong::http {
@@ -153,6 +154,10 @@ struct StoredFile {
   std::string uploaded_by;
   std::string uploaded_at;
 };
+
+/// A stored file as a download: its sniffed type (PDF, JPEG or PNG, never
+/// one a browser runs), its name as given, sandboxed, never cached.
+http::Response FileDownload(const StoredFile& file, std::string bytes);
 
 /// A field the start page asks consent for: the register it reads, and
 /// whether it can be read (the owner keeps the register, or has an

@@ -197,23 +197,7 @@ class Pages {
     }
     auto file = forms_.ReadFile(sha256, r.principal.id);
     if (!file.ok()) return web_.ErrorPage(r, file.error(), 404);
-    Response res;
-    res.status = 200;
-    // Only the sniffed PDF, JPEG or PNG type; never one a browser runs.
-    res.content_type = file->first.media_type;
-    res.body = std::move(file->second);
-    std::string name;
-    for (char c : file->first.original_name) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u >= 0x20 && u < 0x7f && c != '"' && c != '\\' && c != ';') name.push_back(c);
-    }
-    if (name.empty()) name = sha256;
-    res.SetHeader("Content-Disposition", fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", name,
-                                                     http::PercentEncode(file->first.original_name)));
-    res.SetHeader("X-Content-Type-Options", "nosniff");
-    res.SetHeader("Content-Security-Policy", "sandbox; default-src 'none'");
-    res.SetHeader("Cache-Control", "private, no-store");
-    return res;
+    return forms::FileDownload(file->first, std::move(file->second));
   }
 
  private:

@@ -150,23 +150,7 @@ Response ServeFile(const Parts& p, const Request& r, const Case& c, const std::s
   }
   auto file = p.forms.ReadAttachment(sha256);
   if (!file.ok()) return p.web.ErrorPage(r, file.error(), file.error().code == forms::errc::kFileNotFound ? 404 : 500);
-  Response res;
-  res.status = 200;
-  // Only the sniffed PDF, JPEG or PNG type; never one a browser runs.
-  res.content_type = file->first.media_type;
-  res.body = std::move(file->second);
-  std::string name;
-  for (char ch : file->first.original_name) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (u >= 0x20 && u < 0x7f && ch != '"' && ch != '\\' && ch != ';') name.push_back(ch);
-  }
-  if (name.empty()) name = sha256;
-  res.SetHeader("Content-Disposition", fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", name,
-                                                   http::PercentEncode(file->first.original_name)));
-  res.SetHeader("X-Content-Type-Options", "nosniff");
-  res.SetHeader("Content-Security-Policy", "sandbox; default-src 'none'");
-  res.SetHeader("Cache-Control", "private, no-store");
-  return res;
+  return forms::FileDownload(file->first, std::move(file->second));
 }
 
 std::optional<std::int64_t> ParseWhole(const std::string& text) {
