@@ -20,6 +20,7 @@
 #include "modules/identity/identity.h"
 #include "modules/registries/registries.h"
 #include "support/browser.h"
+#include "support/official_sign_in.h"
 #include "support/test_server.h"
 
 namespace dzong::testing {
@@ -31,15 +32,6 @@ constexpr char kCitizen[] = "11410012345";  // Sonam Choden, who has an account
 constexpr char kOperator[] = "deki.choden";
 constexpr char kOperatorPassword[] = "Community-Centre-2026";
 const std::string kPdf = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-
-std::string CodeFor(const std::string& secret_base32) {
-  const auto secret = Base32Decode(secret_base32);
-  const auto step = std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count() /
-                    30;
-  return identity::TotpCode(*secret, step);
-}
 
 class AssistedTest : public ::testing::Test {
  protected:
@@ -59,13 +51,7 @@ class AssistedTest : public ::testing::Test {
 
   /// Signs an official in for the first time: password, then the authenticator.
   std::unique_ptr<Browser> SignInOfficial(const std::string& user, const std::string& password) {
-    auto b = std::make_unique<Browser>(server_.port());
-    b->Get("/sign-in");
-    auto first = b->Post("/sign-in", {{"username", user}, {"password", password}});
-    EXPECT_EQ(first.Header("location"), "/account/totp") << first.status << first.body;
-    const std::string secret = Browser::Between(b->Get("/account/totp").body, "id=\"totp-secret\">", "<");
-    EXPECT_EQ(b->Post("/account/totp", {{"secret", secret}, {"code", CodeFor(secret)}}).status, 303);
-    return b;
+    return SignInOfficialFirstTime(server_.port(), user, password);
   }
 
   std::unique_ptr<Browser> SignInCitizen() {

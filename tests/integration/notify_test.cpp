@@ -20,6 +20,7 @@
 #include "modules/notify/service.h"
 #include "modules/services/services.h"
 #include "support/browser.h"
+#include "support/official_sign_in.h"
 #include "support/http_stub.h"
 #include "support/smtp_sink.h"
 #include "support/test_server.h"
@@ -35,13 +36,6 @@ using std::chrono::seconds;
 constexpr char kCitizen[] = "11410012345";
 constexpr char kCitizenPassword[] = "Tashi-Delek-2026";
 constexpr char kSmsToken[] = "sms-test-token-0123456789";
-
-std::string CodeFor(const std::string& secret_base32) {
-  const auto secret = Base32Decode(secret_base32);
-  const auto step =
-      std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch()).count() / 30;
-  return identity::TotpCode(*secret, step);
-}
 
 /// HTML as Mustache escaped it, back to text.
 std::string Unescape(std::string text) {
@@ -159,13 +153,7 @@ class NotifyTest : public ::testing::Test {
   }
 
   std::unique_ptr<Browser> SignInOfficer() {
-    auto b = std::make_unique<Browser>(server_.port());
-    b->Get("/sign-in");
-    auto first = b->Post("/sign-in", {{"username", "pema.wangmo"}, {"password", "Census-Officer-2026"}});
-    EXPECT_EQ(first.Header("location"), "/account/totp") << first.status << first.body;
-    const std::string secret = Browser::Between(b->Get("/account/totp").body, "id=\"totp-secret\">", "<");
-    EXPECT_EQ(b->Post("/account/totp", {{"secret", secret}, {"code", CodeFor(secret)}}).status, 303);
-    return b;
+    return SignInOfficialFirstTime(server_.port(), "pema.wangmo", "Census-Officer-2026");
   }
 
   /// A real application of DCRC's, submitted through the form runner.

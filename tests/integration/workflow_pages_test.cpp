@@ -20,6 +20,7 @@
 #include "modules/identity/identity.h"
 #include "modules/registries/registries.h"
 #include "support/browser.h"
+#include "support/official_sign_in.h"
 #include "support/test_server.h"
 
 namespace dzong::testing {
@@ -29,13 +30,6 @@ using nlohmann::json;
 
 constexpr char kCitizen[] = "11410012345";
 constexpr char kCitizenPassword[] = "Tashi-Delek-2026";
-
-std::string CodeFor(const std::string& secret_base32) {
-  const auto secret = Base32Decode(secret_base32);
-  const auto step = std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::system_clock::now().time_since_epoch()).count() / 30;
-  return identity::TotpCode(*secret, step);
-}
 
 std::size_t Count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -71,13 +65,7 @@ class WorkflowPagesTest : public ::testing::Test {
   }
 
   std::unique_ptr<Browser> Official(const std::string& user, const std::string& password) {
-    auto b = std::make_unique<Browser>(server_.port());
-    b->Get("/sign-in");
-    auto first = b->Post("/sign-in", {{"username", user}, {"password", password}});
-    EXPECT_EQ(first.Header("location"), "/account/totp") << first.status << first.body;
-    const std::string secret = Browser::Between(b->Get("/account/totp").body, "id=\"totp-secret\">", "<");
-    EXPECT_EQ(b->Post("/account/totp", {{"secret", secret}, {"code", CodeFor(secret)}}).status, 303);
-    return b;
+    return SignInOfficialFirstTime(server_.port(), user, password);
   }
 
   std::unique_ptr<Browser> Police() { return Official("sonam.tobgay", "Police-Officer-2026"); }
