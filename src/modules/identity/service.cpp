@@ -9,6 +9,7 @@
 #include "base/crypto.h"
 #include "modules/identity/identity.h"
 #include "modules/identity/store.h"
+#include "modules/notify/notify.h"
 
 namespace dzong::identity {
 
@@ -339,8 +340,8 @@ Status IdentityService::RequestPasswordReset(const std::string& username) {
                                  FormatUtc(now + policy_.reset_token_life)));
     const nlohmann::json payload = {{"reset_path", "/reset-password?token=" + raw},
                                     {"display_name", row->account.display_name}};
-    DZONG_TRY(store::InsertOutbox(c, "account", row->account.username, "identity.password_reset", payload.dump(),
-                                  FormatUtc(now)));
+    DZONG_TRY(notify::Enqueue(c, {"account", row->account.username, "identity.password_reset", payload, "", ""},
+                              FormatUtc(now)));
     return RecordSecurityEvent(c, "identity.password_reset_requested", row->account.id, "-", "");
   });
 }

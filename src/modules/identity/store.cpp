@@ -268,15 +268,6 @@ Result<bool> UseReset(db::Connection& c, const std::string& hash, const std::str
   return changed == 1;
 }
 
-Status InsertOutbox(db::Connection& c, const std::string& channel, const std::string& recipient,
-                    const std::string& template_name, const std::string& payload, const std::string& now) {
-  const Value params[] = {channel, recipient, template_name, payload, now};
-  DZONG_TRY(c.Execute("INSERT INTO notification_outbox (channel, recipient, template, payload, created_at) VALUES "
-                      "(?, ?, ?, ?, ?)",
-                      params));
-  return {};
-}
-
 Status InsertToken(db::Connection& c, std::int64_t account_id, const std::string& name, const std::string& hash,
                    const std::string& scopes, const std::string& now, const std::string& expires) {
   const Value params[] = {account_id, name, hash, scopes, now, expires};

@@ -61,8 +61,6 @@ Status InsertReset(db::Connection& c, const std::string& hash, std::int64_t acco
 Result<std::optional<AccountRow>> FindResetAccount(db::Connection& c, const std::string& hash, const std::string& now);
 /// Marks an unused, unexpired reset token used; false when it was not.
 Result<bool> UseReset(db::Connection& c, const std::string& hash, const std::string& now);
-Status InsertOutbox(db::Connection& c, const std::string& channel, const std::string& recipient,
-                    const std::string& template_name, const std::string& payload, const std::string& now);
 
 Status InsertToken(db::Connection& c, std::int64_t account_id, const std::string& name, const std::string& hash,
                    const std::string& scopes, const std::string& now, const std::string& expires);
