@@ -283,4 +283,53 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return sodium_memcmp(da.data(), db.data(), da.size()) == 0;
 }
 
+namespace {
+constexpr char kBase58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+}
+
+std::string Base58BtcEncode(std::string_view bytes) {
+  std::size_t zeros = 0;
+  while (zeros < bytes.size() && bytes[zeros] == 0) ++zeros;
+  // Base 256 to base 58, most significant digit last while it is built.
+  std::vector<unsigned char> digits;
+  for (std::size_t i = zeros; i < bytes.size(); ++i) {
+    unsigned carry = static_cast<unsigned char>(bytes[i]);
+    for (unsigned char& d : digits) {
+      carry += static_cast<unsigned>(d) << 8;
+      d = static_cast<unsigned char>(carry % 58);
+      carry /= 58;
+    }
+    while (carry > 0) {
+      digits.push_back(static_cast<unsigned char>(carry % 58));
+      carry /= 58;
+    }
+  }
+  std::string out(zeros, '1');
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) out += kBase58[*it];
+  return out;
+}
+
+std::optional<std::string> Base58BtcDecode(std::string_view text) {
+  std::size_t ones = 0;
+  while (ones < text.size() && text[ones] == '1') ++ones;
+  std::vector<unsigned char> bytes;  // least significant first
+  for (std::size_t i = ones; i < text.size(); ++i) {
+    const char* at = std::char_traits<char>::find(kBase58, 58, text[i]);
+    if (!at) return std::nullopt;
+    unsigned carry = static_cast<unsigned>(at - kBase58);
+    for (unsigned char& b : bytes) {
+      carry += static_cast<unsigned>(b) * 58;
+      b = static_cast<unsigned char>(carry & 0xFF);
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      bytes.push_back(static_cast<unsigned char>(carry & 0xFF));
+      carry >>= 8;
+    }
+  }
+  std::string out(ones, '\0');
+  for (auto it = bytes.rbegin(); it != bytes.rend(); ++it) out += static_cast<char>(*it);
+  return out;
+}
+
 }  // namespace dzong

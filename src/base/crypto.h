@@ -33,6 +33,10 @@ std::optional<std::string> Base64Decode(std::string_view text);
 /// RFC 4648 base64url without padding (JWK members, signatures in JSON), and back.
 std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);
+/// Base58 with Bitcoin's alphabet (the multibase "z" encoding of W3C
+/// Data Integrity proofs and Multikeys), and back.
+std::string Base58BtcEncode(std::string_view bytes);
+std::optional<std::string> Base58BtcDecode(std::string_view text);
 
 /// Authenticated encryption (XChaCha20-Poly1305) under a 32-byte key; the
 /// random nonce leads the result. `associated` is bound but not encrypted.

@@ -16,6 +16,7 @@
 #include "http/server.h"
 #include "modules/audit/audit.h"
 #include "modules/audit/views.h"
+#include "modules/certificates/certificates.h"
 #include "modules/exchange/exchange.h"
 #include "modules/forms/forms.h"
 #include "modules/identity/authenticator.h"
@@ -40,7 +41,8 @@ std::vector<db::ModuleMigrations> AllMigrations() {
           {"services", services::Migrations()}, {"forms", forms::Migrations()},
           {"workflow", workflow::Migrations()},
           {"notify", notify::Migrations()},
-          {"payments", payments::Migrations()}};
+          {"payments", payments::Migrations()},
+          {"certificates", certificates::Migrations()}};
 }
 
 std::string_view ApiDescription() { return ApiDescriptionFiles().front().content; }
@@ -102,6 +104,7 @@ struct App::Parts {
   std::unique_ptr<notify::NotifyService> notify;
   std::unique_ptr<payments::SimulatedGateway> payment_gateway;
   std::unique_ptr<payments::PaymentService> payments;
+  std::unique_ptr<certificates::CertificateService> certificates;
   std::unique_ptr<audit::Checkpointer> checkpointer;
   std::unique_ptr<notify::Sender> sender;
   std::unique_ptr<audit::Appender> appender;
@@ -150,7 +153,15 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
                                  : config.notify.site_url;
   notify_settings.poll_interval = std::chrono::seconds(config.notify.poll_seconds);
   notify_settings.timeout = std::chrono::seconds(config.notify.timeout_seconds);
+  certificates::Settings certificate_settings;
+  certificate_settings.site_url = notify_settings.site_url;
   p->notify = std::make_unique<notify::NotifyService>(*p->db, p->clock, std::move(notify_settings));
+  p->certificates = std::make_unique<certificates::CertificateService>(
+      *p->db, p->clock, *p->keys, *p->services, *p->organisations, std::move(certificate_settings));
+  certificates::CertificateService* issuer = p->certificates.get();
+  p->workflow->SetCertificateIssuer([issuer](db::Connection& c, std::int64_t application_id, const std::string& now) {
+    return issuer->Issue(c, application_id, now);
+  });
   if (p->config.payments.sim_secret.empty()) p->config.payments.sim_secret = RandomHex(32);
   p->payment_gateway = std::make_unique<payments::SimulatedGateway>(*p->db, p->clock, p->config.payments.sim_secret,
                                                                     config.payments.sim_callbacks);
@@ -187,6 +198,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
                                   *p->identity, *p->web));
   DZONG_TRY(payments::AddRoutes(p->router, *p->payments, *p->organisations, *p->web));
   DZONG_TRY(payments::AddSimulatedGatewayPages(p->router, *p->payment_gateway, *p->web));
+  DZONG_TRY(certificates::AddRoutes(p->router, *p->certificates, *p->web));
   audit::ViewPolicy view_policy;
   view_policy.show_officer_names = config.audit.show_officer_names;
   DZONG_TRY(audit::AddRoutes(p->router, *p->db, *p->web, *p->organisations, view_policy));
@@ -349,6 +361,13 @@ Result<std::uint16_t> App::Listen() {
     const std::string host = any ? "127.0.0.1" : address.find(':') != std::string::npos ? "[" + address + "]" : address;
     p.payments->SetCallbackOrigin(fmt::format("http://{}:{}", host, port));
   }
+  if (p.config.notify.site_url.empty()) {
+    // Verification links and the did:web name the port the server really got.
+    const std::string& address = p.config.server.address;
+    const bool any = address.empty() || address == "0.0.0.0" || address == "::";
+    const std::string host = any ? "127.0.0.1" : address.find(':') != std::string::npos ? "[" + address + "]" : address;
+    p.certificates->SetSiteUrl(fmt::format("http://{}:{}", host, port));
+  }
   return port;
 }
 
@@ -375,6 +394,7 @@ Status App::LoadWorkingCalendar() {
 }
 notify::NotifyService& App::Notifications() { return *parts_->notify; }
 payments::PaymentService& App::Payments() { return *parts_->payments; }
+certificates::CertificateService& App::Certificates() { return *parts_->certificates; }
 const Config& App::Settings() const { return parts_->config; }
 const Clock& App::Time() const { return parts_->clock; }
 

@@ -44,6 +44,9 @@ class WorkflowService;
 namespace notify {
 class NotifyService;
 }
+namespace certificates {
+class CertificateService;
+}
 namespace payments {
 class PaymentService;
 }
@@ -81,6 +84,7 @@ class App {
   Status LoadWorkingCalendar();
   notify::NotifyService& Notifications();
   payments::PaymentService& Payments();
+  certificates::CertificateService& Certificates();
   const Config& Settings() const;
   const Clock& Time() const;
 

@@ -20,6 +20,7 @@
 #include "base/crypto.h"
 #include "base/signing.h"
 #include "main/config.h"
+#include "main/verify_certificate.h"
 #include "modules/audit/audit.h"
 #include "modules/exchange/client.h"
 #include "modules/exchange/exchange.h"
@@ -554,6 +555,16 @@ int main(int argc, char** argv) {
   notify_cmd->require_subcommand(1);
   auto* send_due = notify_cmd->add_subcommand(
       "send-due", "deliver the notices that are due once, by the mail server and SMS gateway configured, and exit");
+  auto* verify_certificate = cli.add_subcommand(
+      "verify", "check a certificate offline, from its PDF or the text of its QR code, against saved published keys");
+  dzong::VerifyCertificateOptions certificate_check;
+  verify_certificate->add_option("certificate", certificate_check.input, "the certificate's PDF, or its signed payload (DZ1.…)")
+      ->required();
+  verify_certificate->add_option("--keys", certificate_check.keys_file, "a saved copy of /.well-known/dzong-keys.json")
+      ->required();
+  verify_certificate->add_option("--status-list", certificate_check.status_file,
+                                 "a saved copy of the status list (/status/1) to check revocation against");
+  verify_certificate->add_option("--at", certificate_check.at, "check expiry at this UTC time instead of now");
   CLI11_PARSE(cli, argc, argv);
 
   // The client side needs no database and no settings.
@@ -570,6 +581,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*get) return ExchangeGetCommand(std::move(get_options));
+  if (*verify_certificate) return dzong::VerifyCertificateCommand(certificate_check);
 
   auto config = dzong::LoadConfig(config_file, dzong::ProcessEnvironment());
   if (!config.ok()) {

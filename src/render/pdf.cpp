@@ -3,10 +3,13 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <qrencode.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 namespace dzong::render {
 namespace {
@@ -79,6 +82,54 @@ class Writer {
     y_ += height;
   }
 
+  /// The QR code at the left margin, its caption beside it.
+  bool AddQr(const Block& block) {
+    QRcode* code = QRcode_encodeString(block.qr.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!code) return false;
+    const double width = kWidth - 2 * kMargin;
+    const double size = block.qr_size;
+    const double gap = 16;
+    std::vector<Layout> captions;
+    double caption_height = 0;
+    for (const Paragraph& p : block.paragraphs) {
+      captions.push_back(Make(p.text, p.size, p.bold, width - size - gap));
+      caption_height += p.space_before + HeightOf(captions.back().get());
+    }
+    y_ += 12;
+    Reserve(std::max(size, caption_height));
+    // Each dark module a square, filled at once: vectors, sharp at any scale.
+    const double module = size / code->width;
+    for (int row = 0; row < code->width; ++row) {
+      for (int col = 0; col < code->width; ++col) {
+        if (code->data[row * code->width + col] & 1) {
+          cairo_rectangle(cr_, kMargin + col * module, y_ + row * module, module, module);
+        }
+      }
+    }
+    cairo_fill(cr_);
+    QRcode_free(code);
+    double caption_y = y_;
+    for (std::size_t i = 0; i < captions.size(); ++i) {
+      caption_y += block.paragraphs[i].space_before;
+      cairo_move_to(cr_, kMargin + size + gap, caption_y);
+      pango_cairo_show_layout(cr_, captions[i].get());
+      caption_y += HeightOf(captions[i].get());
+    }
+    y_ += std::max(size, caption_height);
+    return true;
+  }
+
+  void Frame() {
+    cairo_set_source_rgb(cr_, 0.55, 0.35, 0.05);
+    cairo_set_line_width(cr_, 2);
+    cairo_rectangle(cr_, kMargin / 2, kMargin / 2, kWidth - kMargin, kHeight - kMargin);
+    cairo_stroke(cr_);
+    cairo_set_line_width(cr_, 0.6);
+    cairo_rectangle(cr_, kMargin / 2 + 4, kMargin / 2 + 4, kWidth - kMargin - 8, kHeight - kMargin - 8);
+    cairo_stroke(cr_);
+    cairo_set_source_rgb(cr_, 0, 0, 0);
+  }
+
   void AddTable(const std::vector<Row>& rows) {
     const double width = kWidth - 2 * kMargin;
     const double label_width = width * kLabelShare;
@@ -110,6 +161,45 @@ class Writer {
   double y_ = kMargin;
 };
 
+/// Adds /Lang to the document catalogue, which cairo does not write, as an
+/// incremental update (ISO 32000-1, 7.5.6): a new copy of the catalogue, its
+/// cross-reference section and a trailer pointing back at the first.
+bool AddLanguage(std::string& pdf, const std::string& language) {
+  const auto startxref_at = pdf.rfind("startxref");
+  const auto trailer_at = pdf.rfind("trailer");
+  if (startxref_at == std::string::npos || trailer_at == std::string::npos) return false;
+  const long previous = std::atol(pdf.c_str() + startxref_at + 9);
+  const std::string_view trailer(pdf.data() + trailer_at, startxref_at - trailer_at);
+  const auto number_after = [&](std::string_view text, std::string_view key) -> long {
+    const auto at = text.find(key);
+    return at == std::string_view::npos ? -1 : std::atol(text.data() + at + key.size());
+  };
+  const long size = number_after(trailer, "/Size ");
+  const long root = number_after(trailer, "/Root ");
+  const long info = number_after(trailer, "/Info ");
+  if (size <= 0 || root <= 0) return false;
+  const std::string header = std::to_string(root) + " 0 obj";
+  const auto object_at = pdf.find("\n" + header);
+  if (object_at == std::string::npos) return false;
+  const auto open = pdf.find("<<", object_at);
+  const auto close = pdf.find("endobj", object_at);
+  if (open == std::string::npos || close == std::string::npos) return false;
+  const auto last = pdf.rfind(">>", close);
+  if (last == std::string::npos || last < open) return false;
+  std::string dictionary = pdf.substr(open, last - open);
+  if (pdf.back() != '\n') pdf += '\n';
+  const std::size_t offset = pdf.size();
+  pdf += header + "\n" + dictionary + " /Lang (" + language + ")\n>>\nendobj\n";
+  const std::size_t xref = pdf.size();
+  char entry[32];
+  std::snprintf(entry, sizeof entry, "%010zu 00000 n \n", offset);
+  pdf += "xref\n" + std::to_string(root) + " 1\n" + entry;
+  pdf += "trailer\n<< /Size " + std::to_string(size) + " /Root " + std::to_string(root) + " 0 R";
+  if (info > 0) pdf += " /Info " + std::to_string(info) + " 0 R";
+  pdf += " /Prev " + std::to_string(previous) + " >>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  return true;
+}
+
 }  // namespace
 
 Result<std::string> Pdf(const Document& document) {
@@ -125,13 +215,20 @@ Result<std::string> Pdf(const Document& document) {
   if (!document.subject.empty()) {
     cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, document.subject.c_str());
   }
+  if (!document.keywords.empty()) {
+    cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_KEYWORDS, document.keywords.c_str());
+  }
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Dzong");
   cairo_t* cr = cairo_create(surface);
   cairo_set_source_rgb(cr, 0, 0, 0);
+  bool drew_qr = true;
   {
     Writer writer(cr);
+    if (document.frame) writer.Frame();
     for (const Block& block : document.blocks) {
-      if (block.rows.empty()) {
+      if (!block.qr.empty()) {
+        drew_qr = drew_qr && writer.AddQr(block);
+      } else if (block.rows.empty()) {
         for (const Paragraph& p : block.paragraphs) writer.AddParagraph(p);
       } else {
         writer.AddTable(block.rows);
@@ -146,6 +243,10 @@ Result<std::string> Pdf(const Document& document) {
   if (drawn != CAIRO_STATUS_SUCCESS || finished != CAIRO_STATUS_SUCCESS) {
     return Error("render.failed", std::string("the PDF could not be drawn: ") +
                                       cairo_status_to_string(drawn != CAIRO_STATUS_SUCCESS ? drawn : finished));
+  }
+  if (!drew_qr) return Error("render.failed", "the QR code could not be made: its text is too long");
+  if (!document.language.empty() && !AddLanguage(out, document.language)) {
+    return Error("render.failed", "the PDF's language could not be set");
   }
   return out;
 }

@@ -25,16 +25,22 @@ struct Row {
   std::string value;
 };
 
-/// A document is a sequence of blocks: paragraphs and tables, in order.
+/// A document is a sequence of blocks: paragraphs, tables, and QR codes
+/// with their caption beside them, in order.
 struct Block {
-  std::vector<Paragraph> paragraphs;  ///< when rows is empty
+  std::vector<Paragraph> paragraphs;  ///< when rows is empty; beside the QR code when there is one
   std::vector<Row> rows;
+  std::string qr;         ///< text of a QR code (drawn as vectors, error correction M)
+  double qr_size = 110;   ///< points
 };
 
 struct Document {
-  std::string title;   ///< PDF metadata
-  std::string author;  ///< PDF metadata
+  std::string title;     ///< PDF metadata
+  std::string author;    ///< PDF metadata
   std::string subject;
+  std::string keywords;  ///< PDF metadata (a certificate's signed payload)
+  std::string language;  ///< the catalogue's /Lang, BCP 47 ("dz-BT"); empty: none
+  bool frame = false;    ///< a double rule around each page (certificates)
   std::vector<Block> blocks;
 };
 

@@ -240,6 +240,7 @@ http::Response Web::Page(const http::Request& request, const std::string& page, 
   context["may_design"] = who.May("services.design") && who.organisation.has_value();
   context["may_review_services"] = who.May("services.review");
   context["may_work"] = who.May("applications.work") && who.organisation.has_value();
+  context["may_revoke"] = who.May("certificates.revoke") && who.organisation.has_value();
   context["may_assist"] = who.May("applications.assist") && who.organisation.has_value();
   std::string csrf = who.csrf_token.empty() ? request.Cookie(kCsrfCookie) : who.csrf_token;
   const bool new_csrf = csrf.empty();

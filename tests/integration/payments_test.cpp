@@ -24,6 +24,7 @@
 #include "modules/payments/payments.h"
 #include "support/browser.h"
 #include "support/official_sign_in.h"
+#include "support/journeys.h"
 #include "support/test_server.h"
 
 namespace dzong::testing {
@@ -40,16 +41,6 @@ const std::string kPdf = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer
 /// Bhutan's calendar day now, "2026-11-30".
 std::string BhutanToday() {
   return FormatUtc(std::chrono::system_clock::now() + std::chrono::hours(6)).substr(0, 10);
-}
-
-std::string RunCommand(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  std::array<char, 4096> buffer{};
-  while (std::size_t n = fread(buffer.data(), 1, buffer.size(), pipe)) out.append(buffer.data(), n);
-  pclose(pipe);
-  return out;
 }
 
 class PaymentsTest : public ::testing::Test {

@@ -112,11 +112,27 @@ Result<std::string> KeyRing::ActiveKeyId() {
 
 Result<Signature> KeyRing::Sign(std::string_view message) {
   DZONG_ASSIGN_OR_RETURN(db::Rows rows, ActiveRow());
-  const std::string kid = rows[0].Text(0);
+  return SignRow(rows[0], message);
+}
+
+Result<Signature> KeyRing::SignWithin(db::Connection& c, std::string_view message) {
+  const auto read = [&c] { return c.Query("SELECT kid, sealed_secret FROM signing_keys WHERE status = 'active'"); };
+  DZONG_ASSIGN_OR_RETURN(db::Rows rows, read());
+  if (rows.empty()) {
+    audit::Actor platform;
+    platform.id = "platform";
+    DZONG_TRY(CreateKey(c, platform, "keys.created"));
+    DZONG_ASSIGN_OR_RETURN(rows, read());
+  }
+  return SignRow(rows.at(0), message);
+}
+
+Result<Signature> KeyRing::SignRow(const db::Row& active, std::string_view message) {
+  const std::string kid = active.Text(0);
   std::lock_guard lock(mutex_);
   if (kid != cached_kid_) {
     if (kek_.empty()) return Error(errc::kNoKeyEncryptionKey, "no key-encryption key is configured");
-    auto sealed = Base64Decode(rows[0].Text(1));
+    auto sealed = Base64Decode(active.Text(1));
     std::optional<std::string> secret = sealed ? Unseal(kek_, *sealed, kid) : std::nullopt;
     if (!secret) {
       return Error(errc::kWrongKeyEncryptionKey,

@@ -42,6 +42,10 @@ class KeyRing final : public Signer {
   /// Signs with the active key, creating the first key when there is none.
   Result<Signature> Sign(std::string_view message) override;
   Result<std::string> ActiveKeyId() override;
+  /// Signs inside the caller's transaction (a certificate issued with the
+  /// decision that issues it): the first key is made in that transaction
+  /// when there is none.
+  Result<Signature> SignWithin(db::Connection& c, std::string_view message);
 
   /// Every key ever made, newest first, public halves only.
   Result<std::vector<PublicKey>> Published() const override;
@@ -54,6 +58,7 @@ class KeyRing final : public Signer {
 
  private:
   Result<db::Rows> ActiveRow();
+  Result<Signature> SignRow(const db::Row& active, std::string_view message);
   Result<PublicKey> CreateKey(db::Connection& c, const audit::Actor& actor, const std::string& action);
 
   db::Database& db_;

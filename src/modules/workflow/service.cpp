@@ -217,13 +217,29 @@ Status WorkflowService::Enter(db::Connection& c, Case& k, const json& definition
         if (rows.empty()) return Error(dzong::errc::kInternal, fmt::format("there is no register {}", *registry));
         organisation = rows[0].Text(0);
       }
-      const db::Value row[] = {k.id, what, registry ? db::Value(*registry) : db::Value(nullptr), organisation, now};
+      // A certificate is issued at once, in this transaction; the task
+      // records it as done. A register update waits for the stewards.
+      std::optional<std::string> certificate;
+      if (what == "issue_certificate" && issuer_) {
+        DZONG_ASSIGN_OR_RETURN(certificate, issuer_(c, k.id, now));
+      }
+      const db::Value row[] = {k.id,
+                               what,
+                               registry ? db::Value(*registry) : db::Value(nullptr),
+                               organisation,
+                               certificate ? "done" : "open",
+                               now,
+                               certificate ? db::Value(platform.id) : db::Value(nullptr),
+                               certificate ? db::Value(now) : db::Value(nullptr),
+                               certificate ? db::Value(*certificate) : db::Value(nullptr)};
       DZONG_ASSIGN_OR_RETURN(db::Rows made,
                              c.Query("INSERT INTO workflow_tasks (application_id, kind, registry, organisation, status, "
-                                     "created_at) VALUES (?, ?, ?, ?, 'open', ?) RETURNING id",
+                                     "created_at, done_by, done_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                     "RETURNING id",
                                      row));
       json detail = {{"do", what}, {"task", made.at(0).Int(0)}, {"organisation", organisation}};
       if (registry) detail["registry"] = *registry;
+      if (certificate) detail["certificate"] = *certificate;
       DZONG_TRY(Record(c, k, {"action", k.state, k.state, "", "", detail}, platform, now, clock_));
     }
   }

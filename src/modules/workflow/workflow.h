@@ -280,6 +280,12 @@ class WorkflowService {
   void SetCalendar(Calendar calendar) { calendar_ = std::move(calendar); }
   /// The clock the workflow dates its events by (the pages date their audit records by it too).
   const Clock& clock() const { return clock_; }
+  /// Issues an application's certificate inside the transaction that enters
+  /// a state with `issue_certificate`; returns the certificate's id. Without
+  /// one, the state leaves an open task instead.
+  using CertificateIssuer =
+      std::function<Result<std::string>(db::Connection& c, std::int64_t application_id, const std::string& now)>;
+  void SetCertificateIssuer(CertificateIssuer issuer) { issuer_ = std::move(issuer); }
 
  private:
   Status Enter(db::Connection& c, Case& kase, const nlohmann::json& definition, const std::string& now,
@@ -289,6 +295,7 @@ class WorkflowService {
   const Clock& clock_;
   services::ServiceCatalogue& catalogue_;
   Calendar calendar_;
+  CertificateIssuer issuer_;
 };
 
 /// Runs Escalate on a thread of the server every `interval`.
