@@ -15,6 +15,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
 find_package(ZLIB REQUIRED)
+# Only the PKCS#11 header: modules are loaded with dlopen at run time.
+pkg_check_modules(P11KIT REQUIRED p11-kit-1)
 # Printable documents (src/render/): Pango lays out, Cairo writes the PDF.
 pkg_check_modules(PANGOCAIRO REQUIRED IMPORTED_TARGET pangocairo cairo-pdf)
 find_package(mstch REQUIRED)

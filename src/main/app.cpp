@@ -132,6 +132,11 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   policy.fast_hashing = config.fast_password_hashing;
   p->identity = std::make_unique<identity::IdentityService>(*p->db, p->clock, policy);
   p->keys = std::make_unique<keys::KeyRing>(*p->db, p->clock, config.key_encryption_key);
+  if (!config.pkcs11.module.empty()) {
+    DZONG_ASSIGN_OR_RETURN(auto token,
+                           keys::Token::Open({config.pkcs11.module, config.pkcs11.token, config.pkcs11.pin}));
+    p->keys->UseToken(std::move(token), config.pkcs11.token);
+  }
   p->registries = std::make_unique<registries::RegistryService>(*p->db, p->clock);
   p->exchange = std::make_unique<exchange::ExchangeService>(*p->db, p->clock, *p->registries, *p->keys);
   p->corrections = std::make_unique<registries::CorrectionService>(*p->db, p->clock, *p->registries);
@@ -327,7 +332,7 @@ db::Database& App::Database() { return *parts_->db; }
 
 Result<std::uint16_t> App::Listen() {
   Parts& p = *parts_;
-  if (p.config.key_encryption_key.empty()) {
+  if (p.config.key_encryption_key.empty() && !p.keys->HasToken()) {
     return Error("config.invalid",
                  "keys.encryption_key (or DZONG_KEY_ENCRYPTION_KEY) must be set: the audit log's checkpoints are "
                  "signed with a key sealed under it");

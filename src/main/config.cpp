@@ -192,6 +192,9 @@ Status ReadFile(const std::string& file, Config& config) {
     if (!kek.empty()) {
       DZONG_ASSIGN_OR_RETURN(config.key_encryption_key, keys::ParseKeyEncryptionKey("keys.encryption_key", kek));
     }
+    DZONG_TRY(r.String("pkcs11_module", config.pkcs11.module));
+    DZONG_TRY(r.String("pkcs11_token", config.pkcs11.token));
+    DZONG_TRY(r.String("pkcs11_pin", config.pkcs11.pin));
     DZONG_TRY(r.Finish());
   } else if (root.get("keys")) {
     return Invalid("keys", "must be a table ([keys])");
@@ -360,6 +363,14 @@ Result<Config> LoadConfig(const std::string& file, const std::map<std::string, s
   if (auto* v = env("DZONG_PAYMENTS_SIM_SECRET")) config.payments.sim_secret = *v;
   if (auto* v = env("DZONG_KEY_ENCRYPTION_KEY")) {
     DZONG_ASSIGN_OR_RETURN(config.key_encryption_key, keys::ParseKeyEncryptionKey("DZONG_KEY_ENCRYPTION_KEY", *v));
+  }
+  if (auto* v = env("DZONG_PKCS11_MODULE")) config.pkcs11.module = *v;
+  if (auto* v = env("DZONG_PKCS11_TOKEN")) config.pkcs11.token = *v;
+  if (auto* v = env("DZONG_PKCS11_PIN")) config.pkcs11.pin = *v;
+  if (!config.pkcs11.module.empty() && (config.pkcs11.token.empty() || config.pkcs11.pin.empty())) {
+    return Invalid(config.pkcs11.token.empty() ? "keys.pkcs11_token" : "keys.pkcs11_pin",
+                   "must be set when keys.pkcs11_module is: the label of the token that holds the signing key, "
+                   "and its user PIN (DZONG_PKCS11_PIN keeps it out of the file)");
   }
 
   if (config.data_dir.empty()) return Invalid("data_dir", "must not be empty");

@@ -29,6 +29,14 @@ struct Config {
   /// Seals the platform's signing keys at rest: 32 raw bytes, from 64 hex
   /// digits in keys.encryption_key or DZONG_KEY_ENCRYPTION_KEY. Empty: none.
   std::string key_encryption_key;
+  /// A PKCS#11 token that makes and keeps the signing keys instead
+  /// ([keys] pkcs11_module, pkcs11_token, pkcs11_pin; DZONG_PKCS11_*).
+  /// Empty module: keys are sealed under the key-encryption key.
+  struct Pkcs11 {
+    std::string module;  ///< e.g. /usr/lib/softhsm/libsofthsm2.so
+    std::string token;   ///< the token's label
+    std::string pin;     ///< its user PIN
+  } pkcs11;
   struct Audit {
     std::int64_t checkpoint_every = 1000;                     ///< events between signed checkpoints
     std::chrono::milliseconds checkpoint_interval{60'000};    ///< longest an event waits for one

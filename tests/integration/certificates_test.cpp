@@ -6,7 +6,9 @@
 // Verifiable Credential; rotated keys keep old certificates valid.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -27,9 +29,12 @@ using nlohmann::json;
 
 class CertificatesTest : public ::testing::Test, public JourneySteps {
  protected:
-  CertificatesTest()
+  explicit CertificatesTest(const std::function<void(Config&)>& adjust = {})
       : data_dir_(std::filesystem::temp_directory_path() / ("dzong-certificates-" + RandomHex(6))),
-        server_([&](Config& c) { c.data_dir = data_dir_.string(); }) {
+        server_([&](Config& c) {
+          c.data_dir = data_dir_.string();
+          if (adjust) adjust(c);
+        }) {
     std::filesystem::create_directories(data_dir_);
   }
   ~CertificatesTest() override {
@@ -345,6 +350,61 @@ TEST_F(CertificatesTest, TheVerifiableCredentialPassesAVerifierWrittenApartFromD
             200);
   Save("status.json", server_.Client()->Get("/status/1").body);
   EXPECT_EQ(check(credential, true)["revoked"], true);
+}
+
+/// A SoftHSM2 token of its own, in a temporary directory, for one test.
+class SoftHsmToken {
+ public:
+  static constexpr char kModule[] = "/usr/lib/softhsm/libsofthsm2.so";
+  SoftHsmToken() : dir_(std::filesystem::temp_directory_path() / ("dzong-softhsm-" + RandomHex(6))) {
+    std::filesystem::create_directories(dir_ / "tokens");
+    std::ofstream(dir_ / "softhsm2.conf") << "directories.tokendir = " << (dir_ / "tokens").string()
+                                          << "\nobjectstore.backend = file\nlog.level = ERROR\n";
+    setenv("SOFTHSM2_CONF", (dir_ / "softhsm2.conf").c_str(), 1);
+    initialised_ = std::system("softhsm2-util --init-token --free --label dzong-signing --pin 4321 --so-pin 8765 "
+                               "> /dev/null") == 0;
+  }
+  ~SoftHsmToken() {
+    unsetenv("SOFTHSM2_CONF");
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  bool initialised_ = false;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+class TokenCertificatesTest : public SoftHsmToken, public CertificatesTest {
+ protected:
+  TokenCertificatesTest()
+      : CertificatesTest([](Config& c) {
+          c.key_encryption_key.clear();
+          c.pkcs11 = {SoftHsmToken::kModule, "dzong-signing", "4321"};
+        }) {}
+};
+
+TEST_F(TokenCertificatesTest, TheSigningKeyStaysInThePkcs11TokenAndItsCertificatesVerify) {
+  ASSERT_TRUE(initialised_) << "softhsm2-util could not make a token: install softhsm2";
+  // The key was made in the token when the server started; only its public half is stored.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM signing_keys WHERE sealed_secret = 'pkcs11:dzong-signing'"), 1);
+  const std::string id = ClearanceCertificate();
+  const certificates::Certificate cert = Stored(id);
+  EXPECT_EQ(Offline(certificates::CompactPayload(cert), SavedKeys(), Now()), certificates::Verdict::kValid);
+  EXPECT_EQ(Get("/verify/" + id)["verdict"], "valid");
+  // A rotation makes the next key in the token too; the first certificate still verifies.
+  ASSERT_EQ(server_.Client()->Send("POST", "/api/v1/keys/rotate", "", Operator()).status, 201);
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM signing_keys WHERE sealed_secret = 'pkcs11:dzong-signing'"), 2);
+  const std::string second = ClearanceCertificate();
+  EXPECT_NE(Stored(second).signature.kid, cert.signature.kid);
+  const std::vector<PublicKey> keys = SavedKeys();
+  EXPECT_EQ(Offline(certificates::CompactPayload(Stored(second)), keys, Now()), certificates::Verdict::kValid);
+  EXPECT_EQ(Offline(certificates::CompactPayload(cert), keys, Now()), certificates::Verdict::kValid);
+  // The credential's proof is made in the token as well.
+  auto citizen = SignIn(kDemoCitizen, kDemoPassword);
+  auto vc = citizen->Get("/my/documents/" + second + "/credential");
+  ASSERT_EQ(vc.status, 200) << vc.body;
+  EXPECT_TRUE(certificates::CheckProof(json::parse(vc.body), keys));
 }
 
 }  // namespace

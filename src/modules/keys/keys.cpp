@@ -61,23 +61,40 @@ Result<std::string> ParseKeyEncryptionKey(std::string_view setting, std::string_
 KeyRing::KeyRing(db::Database& db, const Clock& clock, std::string kek)
     : db_(db), clock_(clock), kek_(std::move(kek)) {}
 
+void KeyRing::UseToken(std::unique_ptr<Token> token, std::string token_label) {
+  token_ = std::move(token);
+  token_label_ = std::move(token_label);
+}
+
+namespace {
+/// What the sealed_secret column holds for a key that lives in a token.
+constexpr std::string_view kInToken = "pkcs11:";
+}  // namespace
+
 Result<PublicKey> KeyRing::CreateKey(db::Connection& c, const audit::Actor& actor, const std::string& action) {
-  if (kek_.empty()) {
+  if (kek_.empty() && !token_) {
     return Error(errc::kNoKeyEncryptionKey,
                  "no key-encryption key is configured, so no signing key can be made or used: set "
                  "keys.encryption_key or DZONG_KEY_ENCRYPTION_KEY");
   }
   const std::string now = FormatUtc(clock_.Now());
-  const KeyPair pair = Ed25519KeyPair();
   PublicKey key;
   key.kid = fmt::format("dzong-{}-{}", Digits(now), RandomHex(4));
-  key.key = pair.public_key;
   key.created_at = now;
   key.status = "active";
+  std::string stored_secret;
+  if (token_) {
+    // Made inside the token, labelled with its kid; the secret never leaves it.
+    DZONG_ASSIGN_OR_RETURN(key.key, token_->GenerateEd25519(key.kid));
+    stored_secret = std::string(kInToken) + token_label_;
+  } else {
+    const KeyPair pair = Ed25519KeyPair();
+    key.key = pair.public_key;
+    stored_secret = Base64Encode(Seal(kek_, pair.secret_key, key.kid));
+  }
   const db::Value demote[] = {now};
   DZONG_TRY(c.Execute("UPDATE signing_keys SET status = 'previous', rotated_at = ? WHERE status = 'active'", demote));
-  const db::Value row[] = {key.kid, Base64UrlEncode(pair.public_key), Base64Encode(Seal(kek_, pair.secret_key, key.kid)),
-                           now, actor.id};
+  const db::Value row[] = {key.kid, Base64UrlEncode(key.key), stored_secret, now, actor.id};
   DZONG_TRY(c.Execute("INSERT INTO signing_keys (kid, algorithm, public_key, sealed_secret, status, created_at, "
                       "created_by) VALUES (?, 'Ed25519', ?, ?, 'active', ?, ?)",
                       row));
@@ -129,10 +146,20 @@ Result<Signature> KeyRing::SignWithin(db::Connection& c, std::string_view messag
 
 Result<Signature> KeyRing::SignRow(const db::Row& active, std::string_view message) {
   const std::string kid = active.Text(0);
+  const std::string sealed_text = active.Text(1);
+  if (sealed_text.starts_with(kInToken)) {
+    if (!token_) {
+      return Error(errc::kNoToken, fmt::format("the signing key {} is in the PKCS#11 token {}, which is not configured: "
+                                               "set keys.pkcs11_module, keys.pkcs11_token and the PIN",
+                                               kid, sealed_text.substr(kInToken.size())));
+    }
+    DZONG_ASSIGN_OR_RETURN(std::string bytes, token_->Sign(kid, message));
+    return Signature{kid, std::move(bytes)};
+  }
   std::lock_guard lock(mutex_);
   if (kid != cached_kid_) {
     if (kek_.empty()) return Error(errc::kNoKeyEncryptionKey, "no key-encryption key is configured");
-    auto sealed = Base64Decode(active.Text(1));
+    auto sealed = Base64Decode(sealed_text);
     std::optional<std::string> secret = sealed ? Unseal(kek_, *sealed, kid) : std::nullopt;
     if (!secret) {
       return Error(errc::kWrongKeyEncryptionKey,

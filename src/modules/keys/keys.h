@@ -1,7 +1,8 @@
 #pragma once
 // The platform's signing keys: created, rotated and retired by the platform
 // operator, sealed at rest under the key-encryption key from the
-// configuration, and published as a JWKS at /.well-known/dzong-keys.json.
+// configuration, or kept in a PKCS#11 token, and published as a JWKS at
+// /.well-known/dzong-keys.json.
 
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "base/signing.h"
 #include "db/database.h"
 #include "modules/audit/audit.h"
+#include "modules/keys/pkcs11.h"
 
 namespace dzong::http {
 class Router;
@@ -27,6 +29,7 @@ inline constexpr char kNoKeyEncryptionKey[] = "keys.no_key_encryption_key";
 inline constexpr char kWrongKeyEncryptionKey[] = "keys.wrong_key_encryption_key";
 inline constexpr char kNotFound[] = "keys.not_found";
 inline constexpr char kActive[] = "keys.active";
+inline constexpr char kNoToken[] = "keys.no_token";
 }  // namespace errc
 
 /// Reads the key-encryption key as configured: 64 hex digits (32 bytes).
@@ -38,6 +41,10 @@ class KeyRing final : public Signer {
   /// `kek` is the raw 32-byte key-encryption key; empty when none is configured
   /// (then nothing can be signed, and Sign names the setting to set).
   KeyRing(db::Database& db, const Clock& clock, std::string kek);
+  /// Keys made from now on are made in `token` and sign there; keys sealed
+  /// under the key-encryption key before stay usable until rotated away.
+  void UseToken(std::unique_ptr<Token> token, std::string token_label);
+  bool HasToken() const { return token_ != nullptr; }
 
   /// Signs with the active key, creating the first key when there is none.
   Result<Signature> Sign(std::string_view message) override;
@@ -67,6 +74,8 @@ class KeyRing final : public Signer {
   std::mutex mutex_;
   std::string cached_kid_;     ///< the active key whose secret is unsealed below
   std::string cached_secret_;
+  std::unique_ptr<Token> token_;
+  std::string token_label_;
 };
 
 /// GET /.well-known/dzong-keys.json; the operator's key listing, rotation

@@ -79,7 +79,9 @@ std::map<void*, Pkcs11Module> registry;
 
 Result<Pkcs11Module*> AcquireModule(const std::string& path) {
   std::lock_guard lock(registry_mutex);
-  void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // Never unmapped: a module may leave OpenSSL handlers behind, and leak
+  // reports must still name it.
+  void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (library == nullptr) {
     const char* why = dlerror();
     return Error(errc::kPkcs11Failed, "dlopen " + path + ": " + (why != nullptr ? why : "failed"));
