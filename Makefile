@@ -38,6 +38,7 @@ bench: build
 	-DZONG_BIN=$(DZONG) AUDIT_BENCH_BIN=$(RELEASE)/bench/dzong_audit_bench bench/submissions.sh
 	-DZONG_BIN=$(DZONG) SETUP_BIN=$(RELEASE)/bench/dzong_exchange_setup bench/exchange.sh
 	$(RELEASE)/bench/dzong_audit_bench
+	$(RELEASE)/bench/dzong_certificates_bench
 	$(RELEASE)/bench/dzong_import_bench 1000000
 
 format:

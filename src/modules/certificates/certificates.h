@@ -28,6 +28,7 @@
 #include "base/signing.h"
 #include "db/database.h"
 #include "modules/audit/audit.h"
+#include "render/pdf.h"
 
 namespace dzong::http {
 class Router;
@@ -134,6 +135,18 @@ Result<nlohmann::json> AddProof(nlohmann::json document, Signer& signer, const s
 /// fragment is the key id). True when it holds.
 bool CheckProof(const nlohmann::json& document, const std::vector<PublicKey>& keys);
 
+/// A catalogue text in English (`dzongkha` false) or Dzongkha.
+using Labels = std::function<std::string(const std::string& key, bool dzongkha)>;
+
+/// The certificate's A4 page: the agency and the template's title, the
+/// template's statement and fields by block, and the QR code with the
+/// certificate's number and dates beside it. `tmpl` is the service
+/// definition's "certificate" block; the PDF's metadata carry the title,
+/// the agency, the language and the compact payload.
+render::Document Layout(const Certificate& certificate, const nlohmann::json& tmpl, const std::string& issuer_en,
+                        const std::string& issuer_dz, const std::vector<Field>& fields, const std::string& site_url,
+                        const Labels& labels);
+
 struct Settings {
   std::string site_url;  ///< "https://services.gov.bt": verification links, the did:web
 };
@@ -179,8 +192,7 @@ class CertificateService {
   /// certificates.already_revoked, validation (reason: required, max_length).
   Result<Certificate> Revoke(const std::string& id, const std::string& reason, const audit::Actor& actor);
 
-  /// A catalogue text in English (`dzongkha` false) or Dzongkha.
-  using Labels = std::function<std::string(const std::string& key, bool dzongkha)>;
+  using Labels = certificates::Labels;
   /// The bilingual A4 PDF with its QR code (the verification link and the
   /// compact payload) and the compact payload in its metadata.
   Result<std::string> Pdf(const Certificate& certificate, const Labels& labels);

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "modules/certificates/certificates.h"
-#include "modules/organisations/organisations.h"
 #include "modules/services/services.h"
 #include "render/pdf.h"
 #include "web/web.h"
@@ -26,18 +25,10 @@ std::string Day(const std::string& utc) {
 
 }  // namespace
 
-Result<std::string> CertificateService::Pdf(const Certificate& certificate, const Labels& labels) {
-  DZONG_ASSIGN_OR_RETURN(services::Version version,
-                         services_.GetVersion(certificate.service, certificate.service_version));
-  const json tmpl = version.definition.value("certificate", json::object());
+render::Document Layout(const Certificate& certificate, const json& tmpl, const std::string& agency_en,
+                        const std::string& agency_dz, const std::vector<Field>& fields, const std::string& site_url,
+                        const Labels& labels) {
   const json title = tmpl.value("title", json::object());
-  DZONG_ASSIGN_OR_RETURN(std::vector<Field> fields, FieldsOf(certificate));
-  std::string agency_en = certificate.issuer;
-  std::string agency_dz;
-  if (auto o = organisations_.Get(certificate.issuer); o.ok()) {
-    agency_en = o->name_en;
-    agency_dz = o->name_dz.value_or("");
-  }
   const auto label = [&](const std::string& key) { return Both(labels(key, false), labels(key, true)); };
 
   render::Document doc;
@@ -69,7 +60,7 @@ Result<std::string> CertificateService::Pdf(const Certificate& certificate, cons
 
   // The QR code, with what identifies the certificate beside it.
   render::Block qr;
-  qr.qr = VerifyUrl(certificate.id) + "#" + CompactPayload(certificate);
+  qr.qr = site_url + "/verify/" + certificate.id + "#" + CompactPayload(certificate);
   qr.qr_size = 150;
   const std::string valid_until =
       certificate.expires_at ? Day(*certificate.expires_at)
@@ -85,11 +76,20 @@ Result<std::string> CertificateService::Pdf(const Certificate& certificate, cons
                            9, false, 2});
   qr.paragraphs.push_back({labels("cert_scan", true), 9, false, 8});
   qr.paragraphs.push_back({labels("cert_scan", false), 9, false, 2});
-  qr.paragraphs.push_back({settings_.site_url + "/verify", 9, true, 4});
+  qr.paragraphs.push_back({site_url + "/verify", 9, true, 4});
   qr.paragraphs.push_back({fmt::format("{} {} · Ed25519", labels("cert_signed_with", false), certificate.signature.kid),
                            7, false, 6});
   doc.blocks.push_back(std::move(qr));
-  return render::Pdf(doc);
+  return doc;
+}
+
+Result<std::string> CertificateService::Pdf(const Certificate& certificate, const Labels& labels) {
+  DZONG_ASSIGN_OR_RETURN(services::Version version,
+                         services_.GetVersion(certificate.service, certificate.service_version));
+  DZONG_ASSIGN_OR_RETURN(std::vector<Field> fields, FieldsOf(certificate));
+  const Names names = NamesOf(certificate);
+  return render::Pdf(Layout(certificate, version.definition.value("certificate", json::object()), names.issuer_en,
+                            names.issuer_dz, fields, settings_.site_url, labels));
 }
 
 }  // namespace dzong::certificates
