@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,31 +39,6 @@ bool Utf16Units(const std::string& s, std::u16string& out) {
     }
   }
   return true;
-}
-
-void AppendString(const std::string& s, std::string& out) {
-  out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
 }
 
 /// ECMAScript's Number::toString for a finite double (RFC 8785 section 3.2.2.3).
@@ -138,7 +112,7 @@ Status Append(const json& v, std::string& out) {
     case json::value_t::string: {
       std::u16string units;
       if (!Utf16Units(v.get_ref<const std::string&>(), units)) return Error("jcs.invalid", "a string is not UTF-8");
-      AppendString(v.get_ref<const std::string&>(), out);
+      AppendJsonString(out, v.get_ref<const std::string&>());
       return {};
     }
     case json::value_t::array: {
@@ -170,7 +144,7 @@ Status Append(const json& v, std::string& out) {
       for (const Member& m : members) {
         if (!first) out += ',';
         first = false;
-        AppendString(*m.name, out);
+        AppendJsonString(out, *m.name);
         out += ':';
         DZONG_TRY(Append(*m.value, out));
       }
@@ -184,6 +158,33 @@ Status Append(const json& v, std::string& out) {
 }
 
 }  // namespace
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // the start of the characters copied as they are
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
 
 Result<std::string> Canonical(const json& value) {
   std::string out;

@@ -5,6 +5,7 @@
 // canonicalises the same value.
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -17,5 +18,10 @@ namespace dzong {
 /// does, numbers in ECMAScript's shortest form. Errors: jcs.invalid (a
 /// number that is not finite, a string that is not UTF-8).
 Result<std::string> Canonical(const nlohmann::json& value);
+
+/// Appends `s` (valid UTF-8) as a JSON string the way RFC 8785 and
+/// ECMAScript write it: only '"', '\\' and control characters escaped, with
+/// the short escapes where there are some and \u00xx (lower case) otherwise.
+void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace dzong

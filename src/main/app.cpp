@@ -173,6 +173,9 @@ Result<std::unique_ptr<App>> App::Create(const Config& config, std::shared_ptr<s
   p->payments = std::make_unique<payments::PaymentService>(*p->db, p->clock, *p->services, *p->organisations,
                                                            *p->payment_gateway);
   if (!config.payments.callback_origin.empty()) p->payments->SetCallbackOrigin(config.payments.callback_origin);
+  keys::KeyRing* signer = p->keys.get();
+  p->payments->SetReceiptSigner(
+      [signer](const nlohmann::json& claims) { return certificates::SignClaims(*signer, claims); });
   p->payments->SetOnPaid([engine](db::Connection& c, std::int64_t application_id, const std::string& payment) {
     return engine->OnPaid(c, application_id, payment);
   });

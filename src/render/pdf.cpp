@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <vector>
 
 namespace dzong::render {
 namespace {
@@ -25,6 +26,34 @@ constexpr char kFamilies[] = "DejaVu Serif, Jomolhari";
 // Fontconfig and Pango's font maps are not safe to use from several threads
 // at once in the versions Debian 12 ships; documents are few, so one at a time.
 std::mutex render_mutex;
+
+// The QR code's modules as a font of one glyph: a unit square standing on
+// the baseline.
+constexpr unsigned long kDarkModule = 1;
+
+cairo_status_t RenderModule(cairo_scaled_font_t*, unsigned long glyph, cairo_t* cr, cairo_text_extents_t* extents) {
+  if (glyph == kDarkModule) {
+    cairo_rectangle(cr, 0, -1, 1, 1);
+    cairo_fill(cr);
+  }
+  extents->x_bearing = 0;
+  extents->y_bearing = -1;
+  extents->width = 1;
+  extents->height = 1;
+  extents->x_advance = 1;
+  extents->y_advance = 0;
+  return CAIRO_STATUS_SUCCESS;
+}
+
+/// Made once, under render_mutex, and kept for the process.
+cairo_font_face_t* ModuleFont() {
+  static cairo_font_face_t* face = [] {
+    cairo_font_face_t* f = cairo_user_font_face_create();
+    cairo_user_font_face_set_render_glyph_func(f, RenderModule);
+    return f;
+  }();
+  return face;
+}
 
 cairo_status_t Append(void* closure, const unsigned char* data, unsigned int length) {
   static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
@@ -97,16 +126,26 @@ class Writer {
     }
     y_ += 12;
     Reserve(std::max(size, caption_height));
-    // Each dark module a square, filled at once: vectors, sharp at any scale.
+    // Each dark module is one glyph of a one-glyph font whose glyph is a
+    // filled unit square: the PDF gets a vector Type 3 font and a line of
+    // text per row. Filling a path of thousands of rectangles instead costs
+    // cairo several times the whole page's text (measured: 22 ms against
+    // 3 ms for a version-23 code).
     const double module = size / code->width;
+    std::vector<cairo_glyph_t> glyphs;
+    glyphs.reserve(static_cast<std::size_t>(code->width) * code->width / 2);
     for (int row = 0; row < code->width; ++row) {
       for (int col = 0; col < code->width; ++col) {
         if (code->data[row * code->width + col] & 1) {
-          cairo_rectangle(cr_, kMargin + col * module, y_ + row * module, module, module);
+          glyphs.push_back({kDarkModule, kMargin + col * module, y_ + (row + 1) * module});
         }
       }
     }
-    cairo_fill(cr_);
+    cairo_save(cr_);
+    cairo_set_font_face(cr_, ModuleFont());
+    cairo_set_font_size(cr_, module);
+    cairo_show_glyphs(cr_, glyphs.data(), static_cast<int>(glyphs.size()));
+    cairo_restore(cr_);
     QRcode_free(code);
     double caption_y = y_;
     for (std::size_t i = 0; i < captions.size(); ++i) {

@@ -181,6 +181,10 @@ TEST_F(CertificatesTest, TheMotherGetsHerDaughtersBirthCertificateToReadScanAndC
   EXPECT_EQ(verified["public_fields"]["child_given_name"]["value"], "Pema");
   EXPECT_FALSE(verified["public_fields"].contains("father_given_name"));
   EXPECT_FALSE(verified["public_fields"].contains("place_of_birth"));
+  // The check showed the mother's data: she sees it in her data tracker.
+  EXPECT_EQ(Count("SELECT COUNT(*) FROM audit_events WHERE action = 'certificates.verify' AND subject = '" +
+                  std::string(kDemoCitizen) + "' AND actor = 'anonymous'"),
+            1);
   Browser anyone(server_.port());
   auto shown = anyone.Get("/verify/" + id);
   ASSERT_EQ(shown.status, 200);

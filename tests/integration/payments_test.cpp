@@ -24,6 +24,8 @@
 #include "modules/payments/payments.h"
 #include "support/browser.h"
 #include "support/official_sign_in.h"
+#include "base/signing.h"
+#include "modules/certificates/certificates.h"
 #include "support/journeys.h"
 #include "support/test_server.h"
 
@@ -509,8 +511,23 @@ TEST_F(PaymentsTest, ReceiptPdfInEnglishAndDzongkha) {
   EXPECT_NE(info.find(" Ministry of Industry, Commerce and Employment\n"), std::string::npos) << info;
   EXPECT_NE(info.find("A4"), std::string::npos) << info;
 
-  // The agency's officials may read it; nobody else.
+  // Signed as certificates are: checked offline against the published keys, and its QR code carries the same.
   auto client = server_.Client();
+  auto payload = certificates::PayloadFromPdf(pdf.body);
+  ASSERT_TRUE(payload.ok()) << payload.error().message;
+  auto keys = KeysFromJwks(client->Get("/.well-known/dzong-keys.json").body);
+  ASSERT_TRUE(keys.ok());
+  auto check = certificates::VerifyOffline(*payload, *keys, FormatUtc(std::chrono::system_clock::now()));
+  ASSERT_TRUE(check.ok()) << check.error().message;
+  EXPECT_EQ(check->verdict, certificates::Verdict::kValid) << check->detail;
+  EXPECT_EQ(check->payload["id"], p.reference);
+  EXPECT_EQ(check->payload["f"]["amount"], "Nu. 5,100.00");
+  RunCommand("pdftoppm -png -r 200 -f 1 -l 1 -singlefile " + file.string() + " " + (data_dir_ / "receipt").string());
+  std::string scanned = RunCommand("zbarimg --raw -q " + (data_dir_ / "receipt.png").string());
+  while (!scanned.empty() && scanned.back() == '\n') scanned.pop_back();
+  EXPECT_EQ(scanned, *payload);
+
+  // The agency's officials may read it; nobody else.
   EXPECT_EQ(client->Get("/my/payments/" + p.reference + "/receipt.pdf",
                         {{"Authorization", Official("MOICE", "officer")}, {"Accept", "text/html"}})
                 .status,

@@ -104,6 +104,11 @@ struct Certificate {
 /// `dzong verify` carry it: "DZ1." base64url(payload) "." kid "." base64url(signature).
 std::string CompactPayload(const Certificate& certificate);
 
+/// Signs claims (an object with at least "id" and "iat", the time of
+/// signing) the way certificates are signed, and returns the compact
+/// payload. Used for payment receipts, which `dzong verify` checks alike.
+Result<std::string> SignClaims(Signer& signer, const nlohmann::json& claims);
+
 /// What an offline check of a compact payload found.
 struct OfflineCheck {
   Verdict verdict = Verdict::kForged;

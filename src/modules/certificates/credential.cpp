@@ -19,7 +19,13 @@ namespace {
 constexpr char kCredentialsContext[] = "https://www.w3.org/ns/credentials/v2";
 
 /// Multikey form of an Ed25519 public key: multicodec 0xed01, base58btc.
-std::string Multikey(const std::string& raw) { return "z" + Base58BtcEncode(std::string("\xed\x01", 2) + raw); }
+std::string Multikey(const std::string& raw) {
+  std::string prefixed("\xed\x01", 2);
+  prefixed.append(raw);
+  std::string out = "z";
+  out.append(Base58BtcEncode(prefixed));
+  return out;
+}
 
 }  // namespace
 

@@ -103,7 +103,7 @@ class Routes {
     if (check.certificate && check.verdict != Verdict::kNotFound && check.verdict != Verdict::kForged) {
       context["certificate"] = Summary(r, *check.certificate, false);
     }
-    return web_.Page(r, "cert_verify", "cert_verify_title", context);
+    return web_.Page(r, "cert_verify", "cert_verify_title", context, check.verdict == Verdict::kNotFound ? 404 : 200);
   }
 
   Response VerifyForm(const Request& r) {
@@ -124,7 +124,7 @@ class Routes {
         return web_.ShowProblems(r, "cert_verify", "cert_verify_title", json{{"asked", trimmed}},
                                  {{"q", "format", web_.Text(r, "cert_verify_malformed")}});
       }
-      return VerdictPage(r, *check, trimmed);
+      return Recorded(VerdictPage(r, *check, trimmed), *check);
     }
     if (trimmed.size() > 80 || trimmed.find('/') != std::string::npos) {
       return web_.ShowProblems(r, "cert_verify", "cert_verify_title", json{{"asked", trimmed}},
@@ -133,13 +133,21 @@ class Routes {
     return web::Web::Redirect("/verify/" + http::PercentEncode(trimmed));
   }
 
+  /// A check that showed a holder's public fields is an access to their
+  /// data: it is recorded with them as subject, so they see it in their
+  /// data tracker.
+  static Response Recorded(Response out, const CertificateService::Check& check) {
+    if (check.certificate && check.verdict != Verdict::kNotFound) out.audit_subjects.push_back(check.certificate->holder);
+    return out;
+  }
+
   Response VerifyOne(const Request& r, const std::string& id) {
     auto check = certificates_.Verify(id);
     if (!check.ok()) return http::ErrorResponse(check.error(), r.request_id);
-    if (WantsHtml(r)) return VerdictPage(r, *check, id);
+    if (WantsHtml(r)) return Recorded(VerdictPage(r, *check, id), *check);
     Response out = JsonOf(check->verdict == Verdict::kNotFound ? 404 : 200, VerdictJson(*check));
     out.SetHeader("Cache-Control", "no-store");
-    return out;
+    return Recorded(std::move(out), *check);
   }
 
   // --- the holder ----------------------------------------------------------
@@ -266,10 +274,10 @@ Status AddRoutes(http::Router& router, CertificateService& certificates, web::We
   auto routes = std::make_shared<Routes>(certificates, web);
   using P = http::PathParams;
   // Anyone, signed in or not.
-  DZONG_TRY(router.Add({"GET", "/verify", http::kPublic, http::kNoAuditEvent,
+  DZONG_TRY(router.Add({"GET", "/verify", http::kPublic, "certificates.verify",
                         [routes](const Request& r, const P&) { return routes->VerifyForm(r); },
                         "check a certificate by its number or its scanned code"}));
-  DZONG_TRY(router.Add({"GET", "/verify/{id}", http::kPublic, http::kNoAuditEvent,
+  DZONG_TRY(router.Add({"GET", "/verify/{id}", http::kPublic, "certificates.verify",
                         [routes](const Request& r, const P& p) { return routes->VerifyOne(r, p.at("id")); },
                         "a certificate's status and public fields: a page, or JSON"}));
   DZONG_TRY(router.Add({"GET", "/.well-known/did.json", http::kPublic, http::kNoAuditEvent,

@@ -335,9 +335,8 @@ Result<CertificateService::Check> CertificateService::Verify(const std::string& 
   Compact compact{found->payload, found->signature, json::parse(found->payload, nullptr, false)};
   std::string detail;
   out.verdict = CheckCompact(compact, keys, detail);
-  if (out.verdict == Verdict::kValid || compact.claims.value("id", "") != id) {
-    if (compact.claims.value("id", "") != id) out.verdict = Verdict::kForged;
-  }
+  // A stored payload must name the row it is stored under.
+  if (!compact.claims.is_object() || compact.claims.value("id", "") != id) out.verdict = Verdict::kForged;
   if (out.verdict == Verdict::kValid) {
     const std::string status = found->StatusAt(FormatUtc(clock_.Now()));
     if (status == "revoked") out.verdict = Verdict::kRevoked;

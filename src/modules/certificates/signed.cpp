@@ -43,6 +43,13 @@ std::string CompactPayload(const Certificate& certificate) {
                      Base64UrlEncode(certificate.signature.bytes));
 }
 
+Result<std::string> SignClaims(Signer& signer, const json& claims) {
+  DZONG_ASSIGN_OR_RETURN(std::string payload, Canonical(claims));
+  DZONG_ASSIGN_OR_RETURN(Signature signature, signer.Sign(payload));
+  return fmt::format("{}{}.{}.{}", kCompactPrefix, Base64UrlEncode(payload), signature.kid,
+                     Base64UrlEncode(signature.bytes));
+}
+
 Result<Compact> ParseCompact(std::string_view text) {
   const auto malformed = [] {
     return Error(errc::kMalformed,

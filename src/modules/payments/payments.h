@@ -266,6 +266,10 @@ class PaymentService {
   /// The receipt of a succeeded (or refunded) payment as a bilingual A4 PDF.
   /// Errors: payments.not_paid, render.failed.
   Result<std::string> ReceiptPdf(const Payment& payment, const Labels& labels);
+  /// Signs a receipt's claims as certificates are signed, and returns the
+  /// compact payload ("DZ1.…") its QR code and metadata carry.
+  using ReceiptSigner = std::function<Result<std::string>(const nlohmann::json& claims)>;
+  void SetReceiptSigner(ReceiptSigner signer) { receipt_signer_ = std::move(signer); }
 
  private:
   Result<std::int64_t> FeeOf(const std::string& service, std::int64_t version, const nlohmann::json& answers);
@@ -277,6 +281,7 @@ class PaymentService {
   organisations::OrganisationService& organisations_;
   Gateway& gateway_;
   OnPaid on_paid_;
+  ReceiptSigner receipt_signer_;
   std::string callback_origin_ = "http://127.0.0.1:8080";
 };
 
