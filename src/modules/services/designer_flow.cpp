@@ -406,6 +406,9 @@ EditPage DesignerPages::CertificatePage(const Request& r, const Version& latest,
   page.controls.push_back(Text("title_en", T(r, "design_title_en"), V(values, "title_en")));
   page.controls.push_back(DzText("title_dz", T(r, "design_title_dz"), V(values, "title_dz")));
   page.controls.push_back(Text("valid_days", T(r, "design_valid_days"), V(values, "valid_days"), T(r, "design_valid_days_hint"), "govuk-input--width-5"));
+  page.controls.push_back(Area("statement_en", T(r, "design_statement_en"), V(values, "statement_en"), false, 2,
+                               T(r, "design_statement_hint")));
+  page.controls.push_back(Area("statement_dz", T(r, "design_statement_dz"), V(values, "statement_dz"), true, 2));
   for (std::size_t i = 0; i < rows; ++i) {
     const std::string n = std::to_string(i);
     page.controls.push_back(Heading(fmt::format("{} {}", T(r, "design_certificate_field"), i + 1)));
@@ -414,6 +417,8 @@ EditPage DesignerPages::CertificatePage(const Request& r, const Version& latest,
     page.controls.push_back(Text("label_en_" + n, T(r, "design_label_en") + " " + std::to_string(i + 1), V(values, "label_en_" + n)));
     page.controls.push_back(DzText("label_dz_" + n, T(r, "design_label_dz") + " " + std::to_string(i + 1), V(values, "label_dz_" + n)));
     page.controls.push_back(Check("public_" + n, T(r, "design_public") + " " + std::to_string(i + 1), values.contains("public_" + n)));
+    page.controls.push_back(Check("details_" + n, T(r, "design_details_block") + " " + std::to_string(i + 1),
+                                  values.contains("details_" + n)));
   }
   return page;
 }
@@ -425,7 +430,9 @@ Response DesignerPages::CertificateForm(const Request& r, const std::string& cod
   json values = {{"template", c.value("template", "")},
                  {"title_en", In(c.value("title", json::object()), "en")},
                  {"title_dz", In(c.value("title", json::object()), "dz")},
-                 {"valid_days", c.contains("valid_days") ? c["valid_days"].dump() : ""}};
+                 {"valid_days", c.contains("valid_days") ? c["valid_days"].dump() : ""},
+                 {"statement_en", In(c.value("statement", json::object()), "en")},
+                 {"statement_dz", In(c.value("statement", json::object()), "dz")}};
   const json fields = c.value("fields", json::array());
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const std::string n = std::to_string(i);
@@ -433,6 +440,7 @@ Response DesignerPages::CertificateForm(const Request& r, const std::string& cod
     values["label_en_" + n] = In(fields[i].value("label", json::object()), "en");
     values["label_dz_" + n] = In(fields[i].value("label", json::object()), "dz");
     if (fields[i].value("public", false)) values["public_" + n] = "1";
+    if (fields[i].value("block", "main") == "details") values["details_" + n] = "1";
   }
   return ShowEdit(r, CertificatePage(r, *latest, values, fields.size() + 3));
 }
@@ -461,6 +469,7 @@ Response DesignerPages::SaveCertificate(const Request& r, const std::string& cod
     check(!V(values, "label_en_" + n).empty(), "label_en_" + n, "required");
     json f = {{"field", field}, {"label", Bilingual(V(values, "label_en_" + n), V(values, "label_dz_" + n))}};
     if (values.contains("public_" + n)) f["public"] = true;
+    if (values.contains("details_" + n)) f["block"] = "details";
     fields.push_back(f);
   }
   const std::string template_id = V(values, "template");
@@ -475,6 +484,10 @@ Response DesignerPages::SaveCertificate(const Request& r, const std::string& cod
       const auto days = WholeNumber(V(values, "valid_days"));
       check(days && *days >= 1 && *days <= 36500, "valid_days", "range", 1, 36500);
       if (days) c["valid_days"] = *days;
+    }
+    if (!V(values, "statement_en").empty() || !V(values, "statement_dz").empty()) {
+      check(!V(values, "statement_en").empty(), "statement_en", "required");
+      c["statement"] = Bilingual(V(values, "statement_en"), V(values, "statement_dz"));
     }
     d["certificate"] = c;
   }
