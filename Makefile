@@ -34,6 +34,7 @@ bench: build
 	scripts/install-deps bench
 	-DZONG_BIN=$(DZONG) bench/org_lookup.sh
 	-DZONG_BIN=$(DZONG) bench/catalogue.sh
+	-DZONG_BIN=$(DZONG) bench/verify.sh
 	-DZONG_BIN=$(DZONG) AUDIT_BENCH_BIN=$(RELEASE)/bench/dzong_audit_bench bench/audited_writes.sh
 	-DZONG_BIN=$(DZONG) AUDIT_BENCH_BIN=$(RELEASE)/bench/dzong_audit_bench bench/submissions.sh
 	-DZONG_BIN=$(DZONG) SETUP_BIN=$(RELEASE)/bench/dzong_exchange_setup bench/exchange.sh
