@@ -41,21 +41,8 @@ catalogue_main() {
   local orig_pwd=$PWD
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-  if [[ -z ${DZONG_BIN:-} ]]; then
-    DZONG_BIN=$PWD/build/release/src/dzong
-  elif [[ $DZONG_BIN != /* ]]; then
-    DZONG_BIN=$orig_pwd/$DZONG_BIN
-  fi
-  [[ -x $DZONG_BIN ]] || die 2 "no dzong binary at $DZONG_BIN (build it with 'make bench', or set DZONG_BIN)"
-  if [[ -z ${NGINX_BIN:-} ]]; then
-    NGINX_BIN=$(command -v nginx || true)
-    [[ -n $NGINX_BIN ]] || NGINX_BIN=/usr/sbin/nginx
-  fi
-  [[ -x $NGINX_BIN ]] || die 2 "nginx not found (scripts/install-deps bench)"
+  bench_tools "$orig_pwd"
   local t
-  for t in wrk curl; do
-    command -v "$t" >/dev/null || die 2 "$t not found (scripts/install-deps bench)"
-  done
   for t in CONNECTIONS THREADS DURATION WARMUP; do
     [[ ${!t} =~ ^[1-9][0-9]*$ ]] || die 2 "$t must be a positive integer, got '${!t}'"
   done
@@ -63,26 +50,10 @@ catalogue_main() {
   [[ -z $SERVICE_CODE || $SERVICE_CODE =~ ^[a-z][a-z0-9-]{2,63}$ ]] || die 2 "SERVICE_CODE is not a service code"
   ((CONNECTIONS >= THREADS)) || die 2 "CONNECTIONS must be >= THREADS"
 
-  trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
-  TMP=$(mktemp -d "${TMPDIR:-/tmp}/dzong-bench.XXXXXX")
-  TMP=$(cd "$TMP" && pwd -P)
-  mkdir -p "$TMP/data" "$TMP/www" "$TMP/nginx-tmp"
-
-  local dzong_port nginx_port
-  dzong_port=$(pick_port) || die 1 "no free port found"
-  nginx_port=$(pick_port "$dzong_port") || die 1 "no free port found"
-  local dzong_url=http://127.0.0.1:$dzong_port
-  local nginx_url=http://127.0.0.1:$nginx_port
+  bench_scene
+  local dzong_url=$DZONG_URL nginx_url=$NGINX_URL nginx_port=$NGINX_PORT
 
   # dzong on a fresh SQLite database, seeded with the platform's services.
-  export DZONG_DATABASE_URL="sqlite://$TMP/dzong.db"
-  export DZONG_LISTEN="127.0.0.1:$dzong_port"
-  export DZONG_DATA_DIR="$TMP/data"
-  DZONG_KEY_ENCRYPTION_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d " \n")
-  export DZONG_KEY_ENCRYPTION_KEY
-  export DZONG_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
   log "dzong: $DZONG_BIN on $DZONG_LISTEN, database $TMP/dzong.db"
   "$DZONG_BIN" migrate >>"$TMP/dzong.log" 2>&1 || die 1 "dzong migrate failed"
   "$DZONG_BIN" seed >>"$TMP/dzong.log" 2>&1 || die 1 "dzong seed failed"

@@ -203,11 +203,10 @@ run_wrk() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url" | tee "$out"
 }
 
-main() {
-  local orig_pwd=$PWD
-  cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-  # Prerequisites and settings.
+# Resolves DZONG_BIN (a relative one against the caller's directory $1) and
+# NGINX_BIN, and checks that wrk and curl are there. Run from the checkout.
+bench_tools() {
+  local orig_pwd=$1
   if [[ -z ${DZONG_BIN:-} ]]; then
     DZONG_BIN=$PWD/build/release/src/dzong
   elif [[ $DZONG_BIN != /* ]]; then
@@ -223,12 +222,12 @@ main() {
   for t in wrk curl; do
     command -v "$t" >/dev/null || die 2 "$t not found (scripts/install-deps bench)"
   done
-  for t in CONNECTIONS THREADS DURATION WARMUP; do
-    [[ ${!t} =~ ^[1-9][0-9]*$ ]] || die 2 "$t must be a positive integer, got '${!t}'"
-  done
-  [[ $TARGET_RATIO =~ ^[0-9]+(\.[0-9]+)?$ ]] || die 2 "TARGET_RATIO must be a number, got '$TARGET_RATIO'"
-  ((CONNECTIONS >= THREADS)) || die 2 "CONNECTIONS must be >= THREADS"
+}
 
+# The scene of a run: the temporary directory TMP (removed on exit unless
+# KEEP_TMP=1), two free ports for DZONG_URL and NGINX_URL (NGINX_PORT), and
+# dzong's settings exported for a fresh SQLite database in TMP.
+bench_scene() {
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -236,13 +235,12 @@ main() {
   TMP=$(cd "$TMP" && pwd -P)
   mkdir -p "$TMP/data" "$TMP/www" "$TMP/nginx-tmp"
 
-  local dzong_port nginx_port
+  local dzong_port
   dzong_port=$(pick_port) || die 1 "no free port found"
-  nginx_port=$(pick_port "$dzong_port") || die 1 "no free port found"
-  local dzong_url=http://127.0.0.1:$dzong_port
-  local nginx_url=http://127.0.0.1:$nginx_port
+  NGINX_PORT=$(pick_port "$dzong_port") || die 1 "no free port found"
+  DZONG_URL=http://127.0.0.1:$dzong_port
+  NGINX_URL=http://127.0.0.1:$NGINX_PORT
 
-  # dzong on a fresh SQLite database.
   export DZONG_DATABASE_URL="sqlite://$TMP/dzong.db"
   export DZONG_LISTEN="127.0.0.1:$dzong_port"
   export DZONG_DATA_DIR="$TMP/data"
@@ -251,6 +249,23 @@ main() {
   export DZONG_KEY_ENCRYPTION_KEY
   # nginx runs with access_log off; dzong likewise (BENCH_LOG_LEVEL=info to include its access log).
   export DZONG_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
+}
+
+main() {
+  local orig_pwd=$PWD
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+  # Prerequisites and settings.
+  bench_tools "$orig_pwd"
+  local t
+  for t in CONNECTIONS THREADS DURATION WARMUP; do
+    [[ ${!t} =~ ^[1-9][0-9]*$ ]] || die 2 "$t must be a positive integer, got '${!t}'"
+  done
+  [[ $TARGET_RATIO =~ ^[0-9]+(\.[0-9]+)?$ ]] || die 2 "TARGET_RATIO must be a number, got '$TARGET_RATIO'"
+  ((CONNECTIONS >= THREADS)) || die 2 "CONNECTIONS must be >= THREADS"
+
+  bench_scene
+  local dzong_url=$DZONG_URL nginx_url=$NGINX_URL nginx_port=$NGINX_PORT
   log "dzong: $DZONG_BIN on $DZONG_LISTEN, database $TMP/dzong.db"
   "$DZONG_BIN" migrate >>"$TMP/dzong.log" 2>&1 || die 1 "dzong migrate failed"
   "$DZONG_BIN" seed >>"$TMP/dzong.log" 2>&1 || die 1 "dzong seed failed"

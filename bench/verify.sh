@@ -30,42 +30,12 @@ log() { printf '%s\n' "verify: $*" >&2; }
 verify_main() {
   local orig_pwd=$PWD
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
-  if [[ -z ${DZONG_BIN:-} ]]; then
-    DZONG_BIN=$PWD/build/release/src/dzong
-  elif [[ $DZONG_BIN != /* ]]; then
-    DZONG_BIN=$orig_pwd/$DZONG_BIN
-  fi
-  [[ -x $DZONG_BIN ]] || die 2 "no dzong binary at $DZONG_BIN (build it with 'make bench', or set DZONG_BIN)"
-  if [[ -z ${NGINX_BIN:-} ]]; then
-    NGINX_BIN=$(command -v nginx || true)
-    [[ -n $NGINX_BIN ]] || NGINX_BIN=/usr/sbin/nginx
-  fi
-  [[ -x $NGINX_BIN ]] || die 2 "nginx not found (scripts/install-deps bench)"
-  local t
-  for t in wrk curl; do
-    command -v "$t" >/dev/null || die 2 "$t not found (scripts/install-deps bench)"
-  done
+  bench_tools "$orig_pwd"
   [[ $VERIFY_TARGET_RPS =~ ^[1-9][0-9]*$ ]] || die 2 "TARGET_RPS must be a positive integer"
 
-  trap cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
-  TMP=$(mktemp -d "${TMPDIR:-/tmp}/dzong-bench.XXXXXX")
-  TMP=$(cd "$TMP" && pwd -P)
-  mkdir -p "$TMP/data" "$TMP/www/verify" "$TMP/nginx-tmp"
-
-  local dzong_port nginx_port
-  dzong_port=$(pick_port) || die 1 "no free port found"
-  nginx_port=$(pick_port "$dzong_port") || die 1 "no free port found"
-  local dzong_url=http://127.0.0.1:$dzong_port
-  local nginx_url=http://127.0.0.1:$nginx_port
-
-  export DZONG_DATABASE_URL="sqlite://$TMP/dzong.db"
-  export DZONG_LISTEN="127.0.0.1:$dzong_port"
-  export DZONG_DATA_DIR="$TMP/data"
-  DZONG_KEY_ENCRYPTION_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d " \n")
-  export DZONG_KEY_ENCRYPTION_KEY
-  export DZONG_LOG_LEVEL=${BENCH_LOG_LEVEL:-warn}
+  bench_scene
+  mkdir -p "$TMP/www/verify"
+  local dzong_url=$DZONG_URL nginx_url=$NGINX_URL nginx_port=$NGINX_PORT
   "$DZONG_BIN" seed --demo --population 1000 >>"$TMP/dzong.log" 2>&1 || die 1 "dzong seed failed"
   local citizen officer
   citizen=$("$DZONG_BIN" tokens issue 11410012345 --scopes "account.self consent.self data_access.self" --name bench 2>>"$TMP/dzong.log") ||

@@ -362,20 +362,15 @@ Result<std::uint16_t> App::Listen() {
     });
   }
   DZONG_ASSIGN_OR_RETURN(std::uint16_t port, p.server->Listen());
-  if (p.config.payments.callback_origin.empty()) {
-    // Gateways inside this server post their callbacks to it over loopback.
-    const std::string& address = p.config.server.address;
-    const bool any = address.empty() || address == "0.0.0.0" || address == "::";
-    const std::string host = any ? "127.0.0.1" : address.find(':') != std::string::npos ? "[" + address + "]" : address;
-    p.payments->SetCallbackOrigin(fmt::format("http://{}:{}", host, port));
-  }
-  if (p.config.notify.site_url.empty()) {
-    // Verification links and the did:web name the port the server really got.
-    const std::string& address = p.config.server.address;
-    const bool any = address.empty() || address == "0.0.0.0" || address == "::";
-    const std::string host = any ? "127.0.0.1" : address.find(':') != std::string::npos ? "[" + address + "]" : address;
-    p.certificates->SetSiteUrl(fmt::format("http://{}:{}", host, port));
-  }
+  // This server's own address, for what the configuration did not name.
+  const std::string& address = p.config.server.address;
+  const bool any = address.empty() || address == "0.0.0.0" || address == "::";
+  const std::string host = any ? "127.0.0.1" : address.find(':') != std::string::npos ? "[" + address + "]" : address;
+  const std::string own_origin = fmt::format("http://{}:{}", host, port);
+  // Gateways inside this server post their callbacks to it over loopback.
+  if (p.config.payments.callback_origin.empty()) p.payments->SetCallbackOrigin(own_origin);
+  // Verification links and the did:web name the port the server really got.
+  if (p.config.notify.site_url.empty()) p.certificates->SetSiteUrl(own_origin);
   return port;
 }
 

@@ -38,16 +38,23 @@ json Certificate::Fields() const {
   return claims.is_object() ? claims.value("f", json::object()) : json::object();
 }
 
+namespace {
+
+std::string Compose(std::string_view payload, const Signature& signature) {
+  return fmt::format("{}{}.{}.{}", kCompactPrefix, Base64UrlEncode(payload), signature.kid,
+                     Base64UrlEncode(signature.bytes));
+}
+
+}  // namespace
+
 std::string CompactPayload(const Certificate& certificate) {
-  return fmt::format("{}{}.{}.{}", kCompactPrefix, Base64UrlEncode(certificate.payload), certificate.signature.kid,
-                     Base64UrlEncode(certificate.signature.bytes));
+  return Compose(certificate.payload, certificate.signature);
 }
 
 Result<std::string> SignClaims(Signer& signer, const json& claims) {
   DZONG_ASSIGN_OR_RETURN(std::string payload, Canonical(claims));
   DZONG_ASSIGN_OR_RETURN(Signature signature, signer.Sign(payload));
-  return fmt::format("{}{}.{}.{}", kCompactPrefix, Base64UrlEncode(payload), signature.kid,
-                     Base64UrlEncode(signature.bytes));
+  return Compose(payload, signature);
 }
 
 Result<Compact> ParseCompact(std::string_view text) {
